@@ -78,6 +78,7 @@ export async function startRegcred(options: RegcredOptions): Promise<Regcred> {
     admissibleExports: () => state.admissibleExports(),
     copyStates: (ns, exports) => state.copyStates(ns, exports),
     ensureCopy: (ns, template) => writer.ensure(ns, template),
+    retryCopy: (ns, template) => { writer.retryInBackground(ns, template); },
     joinedExport: (ns, name) => state.joinedExport(ns, name),
     fetchSecret: (ns, name) => readOrUndefined(() => clients.core.readNamespacedSecret({ namespace: ns, name })),
     fetchExport: (ns, name) => readOrUndefined(() => clients.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: EXPORT_PLURAL, namespace: ns, name }) as Promise<PullSecretExport>),

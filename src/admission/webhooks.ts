@@ -27,6 +27,8 @@ export interface AdmissionContext {
   admissibleExports(): readonly DistributableExport[];
   copyStates(namespace: string, exports: readonly DistributableExport[]): Map<string, CopyState>;
   ensureCopy(namespace: string, template: CopyTemplate): Promise<EnsureResult>;
+  /** A copy write failed at admission: keep trying after the answer has gone. */
+  retryCopy(namespace: string, template: CopyTemplate): void;
   joinedExport(namespace: string, name: string): ExportWithSource | undefined;
   fetchSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   fetchExport(namespace: string, name: string): Promise<PullSecretExport | undefined>;
@@ -52,7 +54,11 @@ export function podWebhook(ctx: AdmissionContext): Webhook {
     if (decision.ensure.length > 0) {
       const results = await Promise.all(decision.ensure.map(async (exp) => [exportKey(exp), await ensureWithin(ctx, nsName, exp)] as const));
       const states = new Map(input.copyStates);
-      for (const [key, result] of results) states.set(key, stateAfter(result));
+      for (const [key, result] of results) {
+        states.set(key, stateAfter(result));
+        const exp = decision.ensure.find((e) => exportKey(e) === key);
+        if (result.result === "failed" && exp) ctx.retryCopy(nsName, exp.template);
+      }
       decision = decidePod({ ...input, copyStates: states });
     }
     for (const exp of decision.conflicts) {

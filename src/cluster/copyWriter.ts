@@ -25,6 +25,7 @@ export class CopyWriter implements CopyWriteMemory {
   private readonly inFlight = new Map<string, Promise<EnsureResult>>();
   private readonly recent = new Map<string, { hash: string; at: number }>();
   private readonly conflicts = new Map<string, number>();
+  private readonly deferred = new Set<string>();
 
   constructor(
     private readonly core: CoreV1Api,
@@ -63,6 +64,24 @@ export class CopyWriter implements CopyWriteMemory {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Keeps trying a copy whose write failed at admission (the pod was admitted with the reference;
+   * the kubelet retries its pulls): backoff from 1 s, for up to about 10 minutes.
+   */
+  retryInBackground(namespace: string, template: CopyTemplate, attempt = 1): void {
+    const key = `${namespace}/${template.name}`;
+    if (attempt === 1 && this.deferred.has(key)) return;
+    this.deferred.add(key);
+    const delay = Math.min(1000 * 2 ** (attempt - 1), 60_000);
+    const timer = setTimeout(() => {
+      void this.ensure(namespace, template).then((outcome) => {
+        if (outcome.result === "failed" && attempt < 15) this.retryInBackground(namespace, template, attempt + 1);
+        else this.deferred.delete(key);
+      });
+    }, delay);
+    timer.unref();
   }
 
   /** Forget what was learned about a copy (it was deleted, or the user's Secret went away). */

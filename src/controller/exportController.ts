@@ -15,6 +15,7 @@ import type { Metrics } from "../observability/metrics.js";
 import { describeError, statusCodeOf } from "../observability/errors.js";
 import type { AccessChecker, AccessCheck } from "../registry/access.js";
 import { planExport, type Action, type ExportObservation } from "./plan.js";
+import { backfillNamespaceLabel } from "./namespaceLabels.js";
 import { WorkQueue } from "./queue.js";
 import { forEachLimited, TokenBucket } from "./rateLimit.js";
 
@@ -61,12 +62,17 @@ export class ExportController {
       if (key) this.enqueue(key);
     });
     state.copies.onDelete((c) => { d.writer.forget(c.metadata?.namespace ?? "", c.metadata?.name ?? ""); });
-    state.namespaces.onChange(() => { this.enqueueAll(); });
+    state.namespaces.onChange((ns) => {
+      if (!this.running) return;
+      void backfillNamespaceLabel(d.clients.core, ns, this.limiter, d.log);
+      this.enqueueAll();
+    });
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    for (const ns of this.d.state.namespaces.list()) void backfillNamespaceLabel(this.d.clients.core, ns, this.limiter, this.d.log);
     this.enqueueAll();
     this.resync = setInterval(() => { this.enqueueAll(); }, RESYNC_MS);
     this.resync.unref();
@@ -103,7 +109,11 @@ export class ExportController {
     const [namespace = "", name = ""] = key.split("/");
     const observation = await this.observe(namespace, name);
     const actions = planExport(observation);
-    for (const action of actions) await this.execute(observation, action);
+    // Copy writes go out together, with bounded concurrency; the rest in order (the source's
+    // finalizer is released only after its copies are revoked).
+    const writes = actions.flatMap((a) => (a.kind === "writeCopy" ? [a.namespace] : []));
+    if (writes.length > 0) await this.writeCopies(observation, writes);
+    for (const action of actions) if (action.kind !== "writeCopy") await this.execute(observation, action);
   }
 
   private async observe(namespace: string, name: string): Promise<ExportObservation> {

@@ -154,10 +154,18 @@ function nextStatus(exp: PullSecretExport, o: ExportObservation, dist: Distribut
 }
 
 function sameStatus(a: PullSecretExportStatus, b: PullSecretExportStatus): boolean {
-  const strip = (s: PullSecretExportStatus): string => JSON.stringify({
+  const strip = (s: PullSecretExportStatus): string => JSON.stringify(sortedKeys({
     ...s,
     conditions: (s.conditions ?? []).map((c) => ({ ...c, lastTransitionTime: undefined })),
     access: s.access ? { ...s.access, checkedAt: undefined } : undefined,
-  });
+  }));
   return strip(a) === strip(b);
+}
+
+/** The API server returns a custom resource with its keys sorted: compare regardless of key order. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, sortedKeys(obj[k])]));
 }

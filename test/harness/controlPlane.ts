@@ -101,7 +101,8 @@ function goBuild(goBin: string, output: string): Promise<void> {
       }
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code ?? "?"}`;
       const tail = captured.trim() === "" ? "(no output)" : captured.trimEnd();
-      reject(new Error(`building ${BINARY_NAME} failed: ${goBin} ${args.join(" ")} ${how}\n${tail}`));
+      const command = [goBin, ...args].map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ");
+      reject(new Error(`building ${BINARY_NAME} failed: ${command} ${how}; last of its output:\n${tail}`));
     });
   });
 }

@@ -3,8 +3,9 @@
  * second control plane of our own survives restart() with its data.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi } from "@kubernetes/client-node";
+import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch } from "@kubernetes/client-node";
 import { startControlPlane } from "../harness/controlPlane.js";
 import type { ControlPlane } from "../harness/controlPlane.js";
 import { serviceAccountKubeconfig } from "../harness/serviceAccount.js";
@@ -95,8 +96,20 @@ describe("restart()", () => {
       body: { metadata: { name: "kept" }, data: { answer: "42" } },
     });
 
-    await cp.restart(2000);
+    // An open watch (as any controller under test keeps) must not hold up the graceful stop.
+    const watch = await new Watch(adminKubeConfig(cp.kubeconfigPath)).watch(
+      `/api/v1/namespaces/${namespace}/configmaps`,
+      {},
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await cp.restart(2000);
+    } finally {
+      watch.abort();
+    }
 
+    expect(await readFile(cp.logFile, "utf8")).not.toContain("SIGKILL");
     expect(cp.server).toBe(before);
     const coreAfter = adminKubeConfig(cp.kubeconfigPath).makeApiClient(CoreV1Api);
     const cm = await coreAfter.readNamespacedConfigMap({ namespace, name: "kept" });

@@ -42,6 +42,14 @@ export class LeaderElector {
     this.now = options.now ?? (() => new Date());
   }
 
+  /**
+   * A Lease holds whole seconds. Round up, never to 0: a lease written shorter than the renew
+   * deadline (or of 0 s, always expired) would let another candidate lead while this one still does.
+   */
+  private get leaseSeconds(): number {
+    return Math.max(1, Math.ceil(this.leaseMs / 1000));
+  }
+
   get isLeader(): boolean {
     return this.leading;
   }
@@ -104,20 +112,20 @@ export class LeaderElector {
       if (statusCodeOf(err) !== 404) throw err;
       await this.api.createNamespacedLease({ namespace, body: {
         metadata: { name, namespace },
-        spec: { holderIdentity: identity, leaseDurationSeconds: Math.round(this.leaseMs / 1000), acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        spec: { holderIdentity: identity, leaseDurationSeconds: this.leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
       } });
       return true;
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? "";
     const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const duration = (spec.leaseDurationSeconds ?? Math.round(this.leaseMs / 1000)) * 1000;
+    const duration = (spec.leaseDurationSeconds ?? this.leaseSeconds) * 1000;
     if (holder !== "" && holder !== identity && renewed + duration > now.getTime()) return false;
     const taking = holder !== identity;
     lease.spec = {
       ...spec,
       holderIdentity: identity,
-      leaseDurationSeconds: Math.round(this.leaseMs / 1000),
+      leaseDurationSeconds: this.leaseSeconds,
       renewTime: now,
       ...(taking ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
     };

@@ -2,6 +2,8 @@
  * Vitest global setup for the integration project: one control plane (a real kube-apiserver) for the
  * whole run. If it cannot be built or started this throws, so the run fails; it never skips.
  */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startControlPlane } from "./controlPlane.js";
 
@@ -24,6 +26,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("logFile", cp.logFile);
   return async () => {
     await cp.stop();
+    // etcd's preallocated WAL is ~60 MB per run; keep the log, certificates and kubeconfig for debugging.
+    await rm(join(cp.dataDir, "etcd"), { recursive: true, force: true });
     console.log(`[controlplane] stopped; its log is ${cp.logFile}`);
   };
 }

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
+import { Agent, fetch } from "undici";
 import { ANNOTATION_INJECTED, LABEL_EXPORT, LABEL_EXPORT_NAMESPACE, LABEL_INJECT, LABEL_MANAGED_BY } from "../../src/api/names.js";
 import { isReady } from "../../src/api/types.js";
 import { copyName } from "../../src/copies/naming.js";
@@ -11,7 +12,7 @@ import {
   clientsFor, createExport, createNamespace, dockerConfigJson, eventually, getExport, metricValue, pod, readSecret,
   sourceSecret, uniqueName, type Clients,
 } from "../harness/fixtures.js";
-import { adminKubeConfig, startTestRegcred, unregisterWebhooks, type TestRegcred } from "../harness/regcred.js";
+import { adminKubeConfig, startTestRegcred, testCertificates, unregisterWebhooks, type TestRegcred } from "../harness/regcred.js";
 
 const SOURCE_NS = "registry-creds";
 const PASSWORD = "s3cret-Pa55word-never-logged";
@@ -111,6 +112,28 @@ describe("pod admission through the API server", () => {
     expect(createdAfter - createdBefore).toBe(1);
     const secrets = await c.core.listNamespacedSecret({ namespace: ns, labelSelector: "app.kubernetes.io/managed-by=regcred" });
     expect(secrets.items.map((s) => s.metadata?.name)).toEqual([copy]);
+  });
+
+  it("answers 100 concurrent admissions in a namespace with no copy yet with exactly one create", async () => {
+    const { name, registry } = await readyExport();
+    const ns = await optedInNamespace();
+    const dispatcher = new Agent({ connect: { ca: testCertificates().caPem }, connections: 16 });
+    const createdBefore = await metricValue(regcred.metricsPort, "regcred_copy_writes_total", { result: "created" });
+    const review = (i: number): string => JSON.stringify({
+      apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+      request: { uid: `u${i}`, kind: { group: "", version: "v1", kind: "Pod" }, namespace: ns, operation: "CREATE", object: pod(`p${i}`, [`${registry}/app`]) },
+    });
+    const answers = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
+      const res = await fetch(`${regcred.url}/mutate/pods`, { method: "POST", dispatcher, headers: { "content-type": "application/json" }, body: review(i) });
+      return await res.json() as { response: { uid: string; patch?: string } };
+    }));
+    const copy = copyName(SOURCE_NS, name);
+    answers.forEach((a, i) => {
+      expect(a.response.uid).toBe(`u${i}`);
+      expect(Buffer.from(a.response.patch ?? "", "base64").toString()).toContain(copy);
+    });
+    expect(await metricValue(regcred.metricsPort, "regcred_copy_writes_total", { result: "created" }) - createdBefore).toBe(1);
+    await dispatcher.close();
   });
 
   it("never modifies a user's own Secret that has the copy's name, and says so", async () => {

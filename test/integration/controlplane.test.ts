@@ -3,7 +3,7 @@
  * second control plane of our own survives restart() with its data.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch } from "@kubernetes/client-node";
 import { startControlPlane } from "../harness/controlPlane.js";
@@ -82,7 +82,9 @@ describe("restart()", () => {
   });
 
   afterAll(async () => {
-    await cp?.stop();
+    if (cp === undefined) return;
+    await cp.stop();
+    await rm(cp.dataDir, { recursive: true, force: true });
   });
 
   it("brings the same cluster back on the same address", { timeout: 180_000 }, async () => {

@@ -38,9 +38,6 @@ export interface AdmissionContext {
 
 export type Webhook = (request: AdmissionRequest) => Promise<AdmissionResponse>;
 
-/** Time the admission path gives the access check; the webhook timeout is 10 s by default. */
-const ACCESS_BUDGET_MS = 4000;
-
 export function podWebhook(ctx: AdmissionContext): Webhook {
   return async (request) => {
     const pod = request.object as V1Pod | undefined;
@@ -163,6 +160,6 @@ async function judgeSource(ctx: AdmissionContext, source: V1Secret, repositories
     namespace: source.metadata?.namespace ?? "", name: source.metadata?.name ?? "",
     resourceVersion: source.metadata?.resourceVersion ?? "", annotations: source.metadata?.annotations ?? {},
     credentials: parsed.credentials, repositories,
-  }, ACCESS_BUDGET_MS);
+  }, ctx.settings.probeTimeoutMs);
   return decideAccess(ref, check, ctx.settings.verificationMode);
 }

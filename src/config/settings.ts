@@ -22,6 +22,9 @@ export interface Settings {
   kubeApiQps: number;
   kubeApiBurst: number;
   leaderElection: boolean;
+  registryCaFile: string;
+  plainHttpRegistries: string[];
+  probeTimeoutMs: number;
 }
 
 interface Option {
@@ -60,6 +63,12 @@ const OPTIONS = {
     help: "requests the controller may send at once above its QPS" },
   leaderElection: { flag: "leader-election", env: "REGCRED_LEADER_ELECTION", default: "true",
     help: "true: replicas elect one controller through a Lease; false: this process always acts (a single replica)" },
+  registryCaFile: { flag: "registry-ca-file", env: "REGCRED_REGISTRY_CA_FILE", default: "",
+    help: "PEM file of extra CA certificates trusted when probing registries (private CAs), besides the system's" },
+  plainHttpRegistries: { flag: "plain-http-registries", env: "REGCRED_PLAIN_HTTP_REGISTRIES", default: "",
+    help: "comma-separated registry hosts (host[:port]) that may be probed over plain HTTP; all others need HTTPS" },
+  probeTimeoutMs: { flag: "probe-timeout-ms", env: "REGCRED_PROBE_TIMEOUT_MS", default: "4000",
+    help: "time budget of the write-access probes of one admission request (well inside the webhook timeout)" },
 } satisfies Record<keyof Settings, Option>;
 
 export class SettingsError extends Error {
@@ -107,6 +116,9 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     kubeApiQps: integer(raw("kubeApiQps"), OPTIONS.kubeApiQps, 1, 10_000),
     kubeApiBurst: integer(raw("kubeApiBurst"), OPTIONS.kubeApiBurst, 1, 10_000),
     leaderElection: oneOf(raw("leaderElection"), ["true", "false"] as const, OPTIONS.leaderElection) === "true",
+    registryCaFile: raw("registryCaFile"),
+    plainHttpRegistries: list(raw("plainHttpRegistries")),
+    probeTimeoutMs: integer(raw("probeTimeoutMs"), OPTIONS.probeTimeoutMs, 100, 25_000),
   };
 }
 

@@ -312,11 +312,29 @@ async function launch(binary: string, dataDir: string, logFile: string, timeoutM
       settle(`could not be started (${err.message})`);
     });
     child.once("exit", (code, signal) => {
-      settle(signal !== null ? `was killed by ${signal} before it was ready` : `exited with code ${code ?? "?"} before it was ready`);
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code ?? "?"}`;
+      settle(`${how} before it was ready`);
     });
   });
   if (typeof outcome === "string") return fail(outcome);
   return { child, log, ready: outcome };
+}
+
+/** SIGTERM, SIGKILL after STOP_GRACE_MS, and close the log once the last output reached it. */
+async function stopRunning(r: Running): Promise<void> {
+  if (!exited(r.child)) {
+    r.child.kill("SIGTERM");
+    if (!(await waitForClose(r.child, STOP_GRACE_MS))) {
+      r.log.write(`--- ${new Date().toISOString()} no exit ${STOP_GRACE_MS} ms after SIGTERM; sending SIGKILL\n`);
+      r.child.kill("SIGKILL");
+    }
+  }
+  // "close" comes once the process is gone and the last of its stdout/stderr reached the log.
+  await waitForClose(r.child, STOP_GRACE_MS);
+  r.child.stderr?.unpipe(r.log);
+  const how = `exit code ${r.child.exitCode ?? "none"}, signal ${r.child.signalCode ?? "none"}`;
+  r.log.write(`--- ${new Date().toISOString()} stopped (${how})\n`);
+  await closeStream(r.log);
 }
 
 /**
@@ -331,23 +349,15 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
   const timeoutMs = options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
 
   let current: Running | undefined = await launch(binary, dataDir, logFile, timeoutMs);
+  let stopping: Promise<void> = Promise.resolve();
 
-  const stop = async (): Promise<void> => {
+  const stop = (): Promise<void> => {
     const r = current;
-    if (r === undefined) return;
-    current = undefined;
-    if (!exited(r.child)) {
-      r.child.kill("SIGTERM");
-      if (!(await waitForClose(r.child, STOP_GRACE_MS))) {
-        r.log.write(`--- ${new Date().toISOString()} no exit ${STOP_GRACE_MS} ms after SIGTERM; sending SIGKILL\n`);
-        r.child.kill("SIGKILL");
-      }
+    if (r !== undefined) {
+      current = undefined;
+      stopping = stopRunning(r);
     }
-    // "close" comes once the process is gone and the last of its stdout/stderr reached the log.
-    await waitForClose(r.child, STOP_GRACE_MS);
-    r.child.stderr?.unpipe(r.log);
-    r.log.write(`--- ${new Date().toISOString()} stopped (exit code ${r.child.exitCode ?? "none"}, signal ${r.child.signalCode ?? "none"})\n`);
-    await closeStream(r.log);
+    return stopping;
   };
 
   const cp: ControlPlane = {
@@ -360,10 +370,11 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     async restart(downMs = 0): Promise<void> {
       await stop();
       if (downMs > 0) await sleep(downMs);
-      current = await launch(binary, dataDir, logFile, timeoutMs);
-      cp.server = current.ready.server;
-      cp.kubeconfigPath = current.ready.kubeconfig;
-      cp.caCertPath = current.ready.caCert;
+      const next = await launch(binary, dataDir, logFile, timeoutMs);
+      current = next;
+      cp.server = next.ready.server;
+      cp.kubeconfigPath = next.ready.kubeconfig;
+      cp.caCertPath = next.ready.caCert;
     },
   };
   return cp;

@@ -1,5 +1,5 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -20,7 +20,11 @@ import { Metrics } from "./observability/metrics.js";
 import { statusCodeOf } from "./observability/errors.js";
 import { declaredOnlyChecker } from "./registry/access.js";
 import { webhookApp } from "./server/app.js";
-import { readKeyPair, reloadOnChange } from "./server/tls.js";
+import { metricsServer } from "./server/metricsServer.js";
+import { readKeyPair, reloadOnChange, type KeyPair } from "./server/tls.js";
+import { SecretCertificate } from "./server/secretCertificate.js";
+import { createAuthority, issueServingCertificate } from "./certs/authority.js";
+import { SelfManagedCertificates } from "./certs/selfManaged.js";
 
 export interface RegcredOptions {
   settings: Settings;
@@ -57,13 +61,7 @@ export async function startRegcred(options: RegcredOptions): Promise<Regcred> {
   const policy = injectionPolicy(settings.injectionMode, settings.ownNamespace, settings.excludedNamespaces);
   const access = declaredOnlyChecker;
 
-  let keyPair;
-  try {
-    keyPair = readKeyPair(settings.tlsCertFile, settings.tlsKeyFile);
-  } catch {
-    throw new StartupError(`no serving certificate at ${settings.tlsCertFile} / ${settings.tlsKeyFile}; run "npm run certs" or set --tls-cert-file and --tls-key-file`);
-  }
-
+  const keyPair = initialKeyPair(settings);
   const ctx: AdmissionContext = {
     settings, policy, log, access,
     namespace: (name) => state.namespace(name),
@@ -89,53 +87,75 @@ export async function startRegcred(options: RegcredOptions): Promise<Regcred> {
     webhooks: { pods: podWebhook(ctx), namespaces: namespaceWebhook(), exports: exportWebhook(ctx), secrets: secretWebhook(ctx) },
     maxBodyBytes: settings.maxBodyBytes,
     metrics, log,
-    ready: () => ({ ready: state.synced, reasons: state.synced ? [] : ["caches not synced"] }),
+    ready: () => {
+      const reasons = [...(state.synced ? [] : ["caches not synced"]), ...(secretCert && !secretCert.loaded ? ["serving certificate not loaded"] : [])];
+      return { ready: reasons.length === 0, reasons };
+    },
   });
   const https = createHttpsServer({ ...keyPair, minVersion: "TLSv1.2" }, app);
   https.keepAliveTimeout = 65_000;
-  const watchers = reloadOnChange(https, keyPair, settings.tlsCertFile, settings.tlsKeyFile, log);
-  const metricsServer = createHttpServer((req, res) => {
-    if (req.method === "GET" && req.url === "/metrics") {
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { "content-type": metrics.registry.contentType });
-        res.end(text);
-      });
-    } else {
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("regcred serves GET /metrics here\n");
-    }
-  });
+  const watchers = settings.certMode === "files" ? reloadOnChange(https, keyPair, settings.tlsCertFile, settings.tlsKeyFile, log) : [];
+  const selfCerts = settings.certMode === "self"
+    ? new SelfManagedCertificates(clients.core, clients.admissionRegistration, {
+      namespace: settings.ownNamespace, secretName: settings.tlsSecretName, serviceName: settings.serviceName, webhookConfigName: settings.webhookConfigName,
+      extraNames: settings.extraServingNames,
+    }, log)
+    : undefined;
+  const secretCert = settings.certMode === "files" ? undefined
+    : new SecretCertificate(kc, clients.core, https, settings.ownNamespace, settings.tlsSecretName, log, () => { selfCerts?.poke(); });
+  const metricsHttp = metricsServer(metrics);
   const port = await listen(https, settings.port, settings.bindAddress);
-  const metricsPort = await listen(metricsServer, settings.metricsPort, settings.bindAddress);
+  const metricsPort = await listen(metricsHttp, settings.metricsPort, settings.bindAddress);
   log.info({ port, metricsPort }, "serving webhooks");
 
-  await state.start();
+  await Promise.all([state.start(), secretCert?.start()]);
   log.info("caches synced");
 
   const controller = new ExportController({ clients, state, writer, events, access, settings, policy, metrics, log });
-  const elector = settings.leaderElection ? leaderElector(clients, settings, controller, log) : undefined;
+  const leading = {
+    start: () => { controller.start(); selfCerts?.start(); },
+    stop: () => { controller.stop(); selfCerts?.stop(); },
+  };
+  const elector = settings.leaderElection ? leaderElector(clients, settings, leading, log) : undefined;
   if (elector) elector.start();
-  else controller.start();
+  else leading.start();
 
   return {
     port, metricsPort, metrics, state, controller,
     isLeader: () => elector?.isLeader ?? true,
     async stop() {
-      controller.stop();
+      leading.stop();
       await elector?.stop();
+      await secretCert?.stop();
       for (const w of watchers) w.close();
-      await Promise.all([close(https), close(metricsServer)]);
+      await Promise.all([close(https), close(metricsHttp)]);
       await state.stop();
     },
   };
 }
 
-function leaderElector(clients: KubeClients, settings: Settings, controller: ExportController, log: Logger): LeaderElector {
+function leaderElector(clients: KubeClients, settings: Settings, leading: { start(): void; stop(): void }, log: Logger): LeaderElector {
   const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   return new LeaderElector(clients.coordination, { namespace: settings.ownNamespace, name: "regcred-controller", identity }, {
-    onStartedLeading: () => { controller.start(); },
-    onStoppedLeading: () => { controller.stop(); },
+    onStartedLeading: () => { leading.start(); },
+    onStoppedLeading: () => { leading.stop(); },
   }, log);
+}
+
+/**
+ * The pair the HTTPS server starts with. In cert modes self and secret the real one arrives from
+ * its Secret; until then a throwaway self-signed pair lets the health checks' TLS handshake work.
+ */
+function initialKeyPair(settings: Settings): KeyPair {
+  if (settings.certMode !== "files") {
+    const ca = createAuthority("regcred placeholder", 1);
+    return issueServingCertificate(ca, { dnsNames: ["localhost"] }, 1);
+  }
+  try {
+    return readKeyPair(settings.tlsCertFile, settings.tlsKeyFile);
+  } catch {
+    throw new StartupError(`no serving certificate at ${settings.tlsCertFile} / ${settings.tlsKeyFile}; run "npm run certs" or set --tls-cert-file and --tls-key-file`);
+  }
 }
 
 async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {

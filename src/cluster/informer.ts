@@ -1,4 +1,4 @@
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.js";
 import { describeError } from "../observability/errors.js";
 
@@ -25,11 +25,12 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(
     kc: KubeConfig,
     readonly path: string,
-    list: (labelSelector: string | undefined) => Promise<KubernetesListObject<T>>,
+    list: (labelSelector: string | undefined, fieldSelector: string | undefined) => Promise<KubernetesListObject<T>>,
     private readonly log: Logger,
     labelSelector?: string,
+    fieldSelector?: string,
   ) {
-    this.inner = makeInformer<T>(kc, path, () => list(labelSelector), labelSelector);
+    this.inner = new ListWatch<T>(path, new Watch(kc), () => list(labelSelector, fieldSelector), false, labelSelector, fieldSelector);
     this.inner.on("error", (err: unknown) => {
       this.failedSinceStart = true;
       this.scheduleRestart(err);

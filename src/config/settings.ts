@@ -2,6 +2,14 @@ import { parseArgs } from "node:util";
 
 export type InjectionMode = "optIn" | "allNamespaces";
 export type VerificationMode = "Required" | "BestEffort" | "DeclaredOnly";
+/**
+ * files: the serving certificate comes from --tls-cert-file/--tls-key-file (development, mounted Secrets).
+ * self: the leader keeps a CA and serving certificate in the Secret --tls-secret and the caBundle of
+ * the webhook configurations named --webhook-config-name; every replica serves it from the Secret.
+ * secret: every replica serves the certificate of the Secret --tls-secret, which something else
+ * (cert-manager) keeps; the caBundle is left alone.
+ */
+export type CertMode = "files" | "self" | "secret";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 /** Every setting regcred has. The chart sets the same ones through the environment. */
@@ -25,6 +33,11 @@ export interface Settings {
   registryCaFile: string;
   plainHttpRegistries: string[];
   probeTimeoutMs: number;
+  certMode: CertMode;
+  tlsSecretName: string;
+  serviceName: string;
+  webhookConfigName: string;
+  extraServingNames: string[];
 }
 
 interface Option {
@@ -69,6 +82,16 @@ const OPTIONS = {
     help: "comma-separated registry hosts (host[:port]) that may be probed over plain HTTP; all others need HTTPS" },
   probeTimeoutMs: { flag: "probe-timeout-ms", env: "REGCRED_PROBE_TIMEOUT_MS", default: "4000",
     help: "time budget of the write-access probes of one admission request (well inside the webhook timeout)" },
+  certMode: { flag: "cert-mode", env: "REGCRED_CERT_MODE", default: "files",
+    help: "files | self | secret: where the serving certificate comes from (the chart uses self, or secret with cert-manager)" },
+  tlsSecretName: { flag: "tls-secret", env: "REGCRED_TLS_SECRET", default: "regcred-tls",
+    help: "Secret in regcred's namespace holding the serving certificate (cert modes self and secret)" },
+  serviceName: { flag: "service-name", env: "REGCRED_SERVICE_NAME", default: "regcred",
+    help: "the Service the API server calls; its DNS names go into the self-managed certificate" },
+  webhookConfigName: { flag: "webhook-config-name", env: "REGCRED_WEBHOOK_CONFIG_NAME", default: "regcred",
+    help: "name of the Mutating/ValidatingWebhookConfiguration whose caBundle cert mode self keeps" },
+  extraServingNames: { flag: "extra-serving-names", env: "REGCRED_EXTRA_SERVING_NAMES", default: "",
+    help: "comma-separated extra DNS names or IP addresses for the self-managed certificate (an out-of-cluster regcred)" },
 } satisfies Record<keyof Settings, Option>;
 
 export class SettingsError extends Error {
@@ -95,7 +118,9 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const raw = (key: keyof Settings): string => {
     const o: Option = OPTIONS[key];
     const fromFlag = values[o.flag];
-    return (typeof fromFlag === "string" ? fromFlag : undefined) ?? env[o.env] ?? o.default;
+    // An empty variable counts as unset, as a chart that renders `value: ""` means.
+    const fromEnv = env[o.env] === "" ? undefined : env[o.env];
+    return (typeof fromFlag === "string" ? fromFlag : undefined) ?? fromEnv ?? o.default;
   };
   const ownNamespace = raw("ownNamespace");
   const allowed = list(raw("allowedSourceNamespaces"));
@@ -119,6 +144,11 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     registryCaFile: raw("registryCaFile"),
     plainHttpRegistries: list(raw("plainHttpRegistries")),
     probeTimeoutMs: integer(raw("probeTimeoutMs"), OPTIONS.probeTimeoutMs, 100, 25_000),
+    certMode: oneOf(raw("certMode"), ["files", "self", "secret"] as const, OPTIONS.certMode),
+    tlsSecretName: raw("tlsSecretName"),
+    serviceName: raw("serviceName"),
+    webhookConfigName: raw("webhookConfigName"),
+    extraServingNames: list(raw("extraServingNames")),
   };
 }
 

@@ -24,6 +24,11 @@ const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const RESYNC_MS = 5 * 60_000;
 const WRITE_CONCURRENCY = 8;
 const ACCESS_BUDGET_MS = 20_000;
+/**
+ * A source that does not exist yet carries no exported label, so no watch reports its creation:
+ * an export waiting for its source looks again this often.
+ */
+const MISSING_SOURCE_RECHECK_MS = 5_000;
 
 export interface ControllerDeps {
   clients: KubeClients;
@@ -108,6 +113,7 @@ export class ExportController {
     if (!this.running) return;
     const [namespace = "", name = ""] = key.split("/");
     const observation = await this.observe(namespace, name);
+    if (observation.joined && !observation.source) this.queue.addAfter(key, MISSING_SOURCE_RECHECK_MS);
     const actions = planExport(observation);
     // Copy writes go out together, with bounded concurrency; the rest in order (the source's
     // finalizer is released only after its copies are revoked).
@@ -180,7 +186,9 @@ export class ExportController {
       case "updateStatus":
         await this.limiter.take();
         await this.d.clients.custom.patchNamespacedCustomObjectStatus({
-          group: GROUP, version: VERSION, plural: EXPORT_PLURAL, namespace: o.namespace, name: o.name, body: { status: action.status },
+          group: GROUP, version: VERSION, plural: EXPORT_PLURAL, namespace: o.namespace, name: o.name,
+          // null removes an access verdict that no longer applies (merge-patch semantics).
+          body: { status: { ...action.status, access: action.status.access ?? null } },
         }, MERGE_PATCH);
         this.announceReadiness(o, action.status.conditions?.find((c) => c.type === "Ready"));
         return;

@@ -8,6 +8,7 @@ const RBAC_FILE = fileURLToPath(new URL("../../charts/regcred/files/rbac.yaml", 
 export interface RbacRules {
   clusterRules: V1PolicyRule[];
   namespaceRules: V1PolicyRule[];
+  webhookConfigurationRules: V1PolicyRule[];
 }
 
 /** The permissions regcred needs: the same list the chart renders. */
@@ -27,12 +28,17 @@ async function upsert(create: () => Promise<unknown>, replace: () => Promise<unk
 /**
  * Grants a ServiceAccount exactly regcred's permissions: a ClusterRole and a Role in its namespace,
  * with their bindings, named `name`. For running regcred outside the chart (tests, `npm start`).
+ * With `webhookConfigName`, also what cert mode self needs on those webhook configurations.
  */
-export async function applyRbac(kc: KubeConfig, name: string, namespace: string, serviceAccount: string, rules = loadRbacRules()): Promise<void> {
+export async function applyRbac(kc: KubeConfig, name: string, namespace: string, serviceAccount: string,
+  options: { webhookConfigName?: string } = {}, rules = loadRbacRules()): Promise<void> {
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
   const subjects = [{ kind: "ServiceAccount", name: serviceAccount, namespace }];
   const roleRef = (kind: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind, name });
-  const clusterRole = { metadata: { name }, rules: rules.clusterRules };
+  const webhookRules = options.webhookConfigName
+    ? rules.webhookConfigurationRules.map((r) => ({ ...r, resourceNames: [options.webhookConfigName ?? ""] }))
+    : [];
+  const clusterRole = { metadata: { name }, rules: [...rules.clusterRules, ...webhookRules] };
   const clusterBinding = { metadata: { name }, roleRef: roleRef("ClusterRole"), subjects };
   const role = { metadata: { name, namespace }, rules: rules.namespaceRules };
   const binding = { metadata: { name, namespace }, roleRef: roleRef("Role"), subjects };

@@ -9,10 +9,13 @@ export type { Logger } from "pino";
 export const REDACTED_PATHS = [
   "data", "*.data", "*.*.data",
   "stringData", "*.stringData", "*.*.stringData",
-  "password", "*.password", "auth", "*.auth",
-  "token", "*.token", "identitytoken", "*.identitytoken", "registrytoken", "*.registrytoken",
-  "authorization", "*.authorization", "headers.authorization", "*.headers.authorization",
-  "*.headers.Authorization", "request.object", "request.oldObject",
+  "password", "*.password", "*.*.password", "auth", "*.auth", "*.*.auth",
+  "token", "*.token", "*.*.token", "identitytoken", "*.identitytoken", "*.*.identitytoken",
+  "registrytoken", "*.registrytoken", "*.*.registrytoken",
+  "authorization", "*.authorization", "*.*.authorization",
+  "headers.authorization", "*.headers.authorization", "*.*.headers.authorization",
+  "headers.Authorization", "*.headers.Authorization", "*.*.headers.Authorization",
+  "request.object", "request.oldObject",
 ];
 
 export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {

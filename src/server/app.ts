@@ -46,10 +46,13 @@ export function webhookApp(options: AppOptions): express.Express {
     });
   }
   app.use((req, res) => { problem(res, 404, `no webhook at ${req.method} ${req.path}; regcred serves POST ${Object.keys(ROUTES).join(", ")}`); });
-  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
     const type = (err as { type?: unknown }).type;
+    const webhook = ROUTES[req.path];
+    if (webhook && (type === "entity.too.large" || type === "entity.parse.failed")) {
+      metrics.admissionRequests.inc({ webhook, outcome: "bad_request" });
+    }
     if (type === "entity.too.large") {
-      metrics.admissionRequests.inc({ webhook: "pods", outcome: "bad_request" });
       problem(res, 413, `request body is larger than ${options.maxBodyBytes} bytes`);
     } else if (type === "entity.parse.failed" || type === "encoding.unsupported" || type === "charset.unsupported") {
       problem(res, 400, "request body is not valid JSON; send an admission.k8s.io/v1 AdmissionReview");

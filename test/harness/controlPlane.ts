@@ -33,14 +33,18 @@ function cacheRoot(): string {
   return join(base, "regcred");
 }
 
-/** A short sha256 over go.mod, go.sum and the *.go files of test/controlplane (names and contents). */
+/** Stripped, and stamped with the release it is built from, so /version reports v1.37.2. */
+const VERSION_PACKAGE = "k8s.io/component-base/version";
+const LDFLAGS = ["-s", "-w", `-X ${VERSION_PACKAGE}.gitVersion=v1.37.2`, `-X ${VERSION_PACKAGE}.gitMajor=1`, `-X ${VERSION_PACKAGE}.gitMinor=37`].join(" ");
+
+/** A short sha256 over the build flags, go.mod, go.sum and the *.go files of test/controlplane. */
 async function sourceHash(): Promise<string> {
   const entries = await readdir(CONTROL_PLANE_SOURCE_DIR);
   const files = entries.filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go")).sort();
   if (!files.includes("go.mod")) {
     throw new Error(`${CONTROL_PLANE_SOURCE_DIR} has no go.mod`);
   }
-  const hash = createHash("sha256");
+  const hash = createHash("sha256").update(`${LDFLAGS}\0`);
   for (const file of files) {
     const content = await readFile(join(CONTROL_PLANE_SOURCE_DIR, file));
     hash.update(`${file}\0${content.length}\0`);
@@ -72,7 +76,7 @@ function findGo(): string {
 
 /** Runs `go build` into `output`; resolves when it succeeded, rejects with the tail of its output. */
 function goBuild(goBin: string, output: string): Promise<void> {
-  const args = ["build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", output, "."];
+  const args = ["build", "-trimpath", "-buildvcs=false", `-ldflags=${LDFLAGS}`, "-o", output, "."];
   return new Promise((resolvePromise, reject) => {
     let captured = "";
     const keep = (chunk: Buffer): void => {

@@ -8,6 +8,11 @@ import { createLogger } from "../../src/observability/logger.js";
 const LOG = createLogger("silent");
 const TIMINGS = { leaseDurationMs: 300, renewDeadlineMs: 200, retryPeriodMs: 50 };
 
+/** Shaped like the client library's ApiException: an Error with the HTTP code and the Status body. */
+function apiError(code: number, message: string): Error {
+  return Object.assign(new Error(`HTTP-Code: ${String(code)}`), { code, body: JSON.stringify({ kind: "Status", code, message }) });
+}
+
 /**
  * The part of the Lease API the elector uses, in memory, with the API server's rules: create fails
  * with 409 when the lease exists, read and replace fail with 404 when it does not, and replace is a
@@ -43,19 +48,19 @@ class FakeLeaseServer {
     const api = {
       readNamespacedLease: async (_: { namespace: string; name: string }): Promise<V1Lease> => {
         await this.enter(who);
-        if (!this.stored) throw { code: 404, body: { message: "leases \"regcred\" not found" } };
+        if (!this.stored) throw apiError(404, "leases \"regcred\" not found");
         return structuredClone(this.stored);
       },
       createNamespacedLease: async ({ body }: { namespace: string; body: V1Lease }): Promise<V1Lease> => {
         await this.enter(who);
-        if (this.stored) throw { code: 409, body: { message: "already exists" } };
+        if (this.stored) throw apiError(409, "already exists");
         return this.save(body);
       },
       replaceNamespacedLease: async ({ body }: { namespace: string; name: string; body: V1Lease }): Promise<V1Lease> => {
         await this.enter(who);
-        if (!this.stored) throw { code: 404, body: { message: "not found" } };
+        if (!this.stored) throw apiError(404, "not found");
         if (body.metadata?.resourceVersion !== this.stored.metadata?.resourceVersion) {
-          throw { code: 409, body: { message: "the object has been modified; please apply your changes to the latest version and try again" } };
+          throw apiError(409, "the object has been modified; please apply your changes to the latest version and try again");
         }
         return this.save(body);
       },

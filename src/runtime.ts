@@ -18,7 +18,7 @@ import { LeaderElector } from "./controller/leader.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { statusCodeOf } from "./observability/errors.js";
-import { declaredOnlyChecker } from "./registry/access.js";
+import { createAccessChecker } from "./registry/probes/index.js";
 import { webhookApp } from "./server/app.js";
 import { metricsServer } from "./server/metricsServer.js";
 import { readKeyPair, reloadOnChange, type KeyPair } from "./server/tls.js";
@@ -59,7 +59,7 @@ export async function startRegcred(options: RegcredOptions): Promise<Regcred> {
   state.useWriteMemory(writer);
   const events = new EventRecorder(clients.core, log);
   const policy = injectionPolicy(settings.injectionMode, settings.ownNamespace, settings.excludedNamespaces);
-  const access = declaredOnlyChecker;
+  const access = createAccessChecker(settings, log);
 
   const keyPair = initialKeyPair(settings);
   const ctx: AdmissionContext = {

@@ -27,7 +27,7 @@ const BUILD_OUTPUT_TAIL_CHARS = 8_000;
 // ---------------------------------------------------------------------------------------------------
 
 /** `${XDG_CACHE_HOME:-~/.cache}/regcred`. */
-function cacheRoot(): string {
+export function cacheRoot(): string {
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg !== undefined && xdg !== "" && isAbsolute(xdg) ? xdg : join(homedir(), ".cache");
   return join(base, "regcred");
@@ -63,7 +63,7 @@ function isExecutable(path: string): boolean {
 }
 
 /** `go` on PATH, else /usr/local/go/bin/go. */
-function findGo(): string {
+export function findGo(): string {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, "go");

@@ -173,19 +173,22 @@ export async function denyWithPolicy(admin: KubeConfig, p: DenyPolicy): Promise<
     await api.deleteValidatingAdmissionPolicyBinding({ name: p.name }).catch(() => undefined);
     await api.deleteValidatingAdmissionPolicy({ name: p.name }).catch(() => undefined);
   };
+  let last = "the probe was admitted";
   try {
     await eventually(`ValidatingAdmissionPolicy ${p.name} to be enforced`, async () => {
       try {
         await p.probe();
+        last = "the probe was admitted";
         return undefined;
       } catch (err) {
         const e = err as { code?: number; body?: string };
+        last = `the probe failed with ${String(e.code)}: ${(e.body ?? String(err)).slice(0, 400)}`;
         return (e.code === 403 || e.code === 422) && (e.body ?? "").includes(p.message) ? true : undefined;
       }
     });
   } catch (err) {
     await remove();
-    throw err;
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; last: ${last}`);
   }
   return remove;
 }

@@ -159,8 +159,8 @@ describe("leader election", () => {
       expression: `!(has(oldObject.spec.holderIdentity) && oldObject.spec.holderIdentity == '${holder}' && (!has(object.spec.holderIdentity) || object.spec.holderIdentity == '${holder}' || object.spec.holderIdentity == ''))`,
       message: `${policy}: the lease holder is gone`,
       probe: async () => {
+        // Read fresh each time: until the policy holds, the leader's renewals change the resourceVersion.
         const lease = await readLease();
-        delete lease.metadata?.resourceVersion;
         return leases.replaceNamespacedLease({ namespace: REGCRED_NAMESPACE, name: LEASE, body: lease, dryRun: "All" });
       },
     });

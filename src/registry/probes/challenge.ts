@@ -76,9 +76,9 @@ function readValue(text: string): { value: string; rest: string } {
     let value = "";
     let i = 1;
     for (; i < text.length; i++) {
-      const ch = text[i];
+      const ch = text.charAt(i);
       if (ch === "\\" && i + 1 < text.length) {
-        value += text[i + 1];
+        value += text.charAt(i + 1);
         i++;
       } else if (ch === '"') {
         return { value, rest: text.slice(i + 1) };

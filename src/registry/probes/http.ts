@@ -58,12 +58,11 @@ export function createProbeHttp(options: ProbeHttpOptions = {}): ProbeHttp {
       try {
         const res = await request(req.url, {
           method: req.method,
-          headers: { "user-agent": USER_AGENT, ...(req.body !== undefined ? {} : { "content-length": "0" }), ...req.headers },
+          headers: { "user-agent": USER_AGENT, ...(req.method === "POST" && req.body === undefined ? { "content-length": "0" } : {}), ...req.headers },
           ...(req.body !== undefined ? { body: req.body } : {}),
           dispatcher: agent,
           signal,
-          maxRedirections: 0,
-        } as Parameters<typeof request>[1]);
+        });
         const body = opts.readBody ? await readLimited(res.body) : (await res.body.dump(), "");
         return { status: res.statusCode, headers: res.headers, body };
       } catch (err) {

@@ -8,7 +8,8 @@
 import type { AccessVerdict } from "../../api/types.js";
 import type { AccessCheck } from "../access.js";
 
-export type ProbeMethod = "token-scope" | "upload" | "none";
+/** token-scope+upload: the token was opaque, so the upload probe ran with it. */
+export type ProbeMethod = "token-scope" | "upload" | "token-scope+upload" | "none";
 
 export interface ProbeResult {
   verdict: AccessVerdict;

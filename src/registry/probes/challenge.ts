@@ -61,7 +61,8 @@ function parseOne(value: string): Challenge[] {
     if (!space) continue;
     const body = rest.slice(space[0].length);
     const t68 = TOKEN68.exec(body)?.[0];
-    if (t68 !== undefined && !/^\s*=/.test(body.slice(t68.replace(/=+$/, "").length)) && /^\s*(,|$)/.test(body.slice(t68.length))) {
+    // A token68 stands alone (then a comma or the end); `name=value` goes on after its "=".
+    if (t68 !== undefined && /^\s*(,|$)/.test(body.slice(t68.length))) {
       current.params.token68 = t68;
       rest = body.slice(t68.length);
       continue;
@@ -88,6 +89,7 @@ function readValue(text: string): { value: string; rest: string } {
     }
     return { value, rest: "" };
   }
-  const token = TOKEN.exec(text)?.[0] ?? "";
+  // Leniently up to the next comma or space: some servers leave URLs unquoted.
+  const token = /^[^\s,"]*/.exec(text)?.[0] ?? "";
   return { value: token, rest: text.slice(token.length) };
 }

@@ -44,11 +44,15 @@ export class SelfManagedCertificates {
 
   /** The Secret changed (or went away): look again shortly, if this replica is the one keeping it. */
   poke(): void {
+    this.retrySoon(500);
+  }
+
+  private retrySoon(delayMs: number): void {
     if (!this.timer || this.soon) return;
     this.soon = setTimeout(() => {
       this.soon = undefined;
       this.run();
-    }, 500);
+    }, delayMs);
     this.soon.unref();
   }
 
@@ -72,7 +76,11 @@ export class SelfManagedCertificates {
       else await this.core.createNamespacedSecret({ namespace, body });
       this.log.info({ secret: `${namespace}/${secretName}` }, existing ? "serving certificate renewed" : "serving certificate created");
     }
-    if (material) await this.syncCaBundle(Buffer.from(material.caBundle).toString("base64"));
+    if (material && !(await this.syncCaBundle(Buffer.from(material.caBundle).toString("base64")))) {
+      // The webhook configurations are not there yet (regcred started before the chart made them):
+      // look again soon rather than at the next periodic check.
+      this.retrySoon(5000);
+    }
   }
 
   private async readSecret(): Promise<V1Secret | undefined> {
@@ -84,7 +92,8 @@ export class SelfManagedCertificates {
     }
   }
 
-  private async syncCaBundle(caBundle: string): Promise<void> {
+  /** Puts the CA bundle into both configurations; false when one of them does not exist. */
+  private async syncCaBundle(caBundle: string): Promise<boolean> {
     const name = this.options.webhookConfigName;
     const patchFor = (webhooks: readonly { clientConfig: { caBundle?: string } }[] | undefined, rv: string | undefined): object[] => {
       const ops = (webhooks ?? []).flatMap((w, i) => (w.clientConfig.caBundle === caBundle ? [] : [{ op: "add", path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle }]));
@@ -97,6 +106,7 @@ export class SelfManagedCertificates {
     const vPatch = validating ? patchFor(validating.webhooks, validating.metadata?.resourceVersion) : [];
     if (vPatch.length > 0) await this.admission.patchValidatingWebhookConfiguration({ name, body: vPatch }, JSON_PATCH);
     if (mPatch.length > 0 || vPatch.length > 0) this.log.info({ webhookConfiguration: name }, "caBundle updated");
+    return mutating !== undefined && validating !== undefined;
   }
 }
 

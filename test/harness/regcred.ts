@@ -61,6 +61,9 @@ export async function startTestRegcred(admin: KubeConfig, env: Record<string, st
     REGCRED_PORT: "0", REGCRED_METRICS_PORT: "0", REGCRED_BIND_ADDRESS: "127.0.0.1",
     REGCRED_TLS_CERT_FILE: certs.certFile, REGCRED_TLS_KEY_FILE: certs.keyFile,
     REGCRED_NAMESPACE: REGCRED_NAMESPACE, REGCRED_LOG_LEVEL: "debug",
+    // Tests use made-up registry hosts; probing them would send DNS queries off this machine.
+    // The probe tests run real registries on loopback and set the mode they test.
+    REGCRED_VERIFICATION_MODE: "DeclaredOnly",
     ...env,
   });
   const lines: string[] = [];

@@ -24,7 +24,7 @@ import {
   clientsFor, createExport, createNamespace, dockerConfigJson, eventually, getExport, pod, readSecret, sourceSecret,
   uniqueName, type Clients,
 } from "../harness/fixtures.js";
-import { adminKubeConfig } from "../harness/regcred.js";
+import { adminKubeConfig, startTestRegcred } from "../harness/regcred.js";
 import { serviceAccountKubeconfig } from "../harness/serviceAccount.js";
 
 const RELEASE = "chart-test";
@@ -236,6 +236,35 @@ describe("on a real API server", () => {
   });
 });
 
+describe("exports from values", () => {
+  it("creates the source secrets and exports listed in exports.create, and regcred distributes them", async () => {
+    const admin = adminKubeConfig(inject("kubeconfigPath"));
+    const c = clientsFor(admin);
+    const regcred = await startTestRegcred(admin, {}, { register: false });
+    const release = "chart-exports";
+    const name = uniqueName("from-values");
+    const registry = `${name}.example.com`;
+    await createNamespace(c, "registry-creds").catch(() => undefined);
+    try {
+      const res = await helm(["install", release, CHART_DIR, "-n", release, "--create-namespace",
+        "--set", `webhook.url=${regcred.url}`, "--set", `webhook.caBundle=${regcred.caBundle}`,
+        "--set", `exports.create[0].name=${name}`, "--set", "exports.create[0].namespace=registry-creds",
+        "--set", `exports.create[0].registry=${registry}`, "--set", "exports.create[0].username=puller",
+        "--set", "exports.create[0].password=from-values-pw", "--set", "exports.create[0].access=read-only"], inject("kubeconfigPath"));
+      expect(res.stderr).not.toContain("Error");
+      expect(res.code).toBe(0);
+      const secret = await readSecret(c, "registry-creds", name);
+      const config = JSON.parse(Buffer.from(secret?.data?.[".dockerconfigjson"] ?? "", "base64").toString()) as { auths: Record<string, { username: string; auth: string }> };
+      expect(config.auths[registry]?.username).toBe("puller");
+      expect(Buffer.from(config.auths[registry]?.auth ?? "", "base64").toString()).toBe("puller:from-values-pw");
+      await eventually("the export from values to be Ready", async () => (isReady(await getExport(c, "registry-creds", name)) ? true : undefined));
+    } finally {
+      await helm(["uninstall", release, "-n", release], inject("kubeconfigPath"));
+      await regcred.stop();
+    }
+  });
+});
+
 /** regcred on the host, as the chart's ServiceAccount with the chart's RBAC, in cert mode self. */
 async function startAsChartServiceAccount(admin: KubeConfig, port: number): Promise<Regcred> {
   const kc = await serviceAccountKubeconfig(admin, NAMESPACE, FULLNAME);
@@ -243,6 +272,7 @@ async function startAsChartServiceAccount(admin: KubeConfig, port: number): Prom
     REGCRED_PORT: String(port), REGCRED_METRICS_PORT: "0", REGCRED_BIND_ADDRESS: "127.0.0.1", REGCRED_NAMESPACE: NAMESPACE,
     REGCRED_CERT_MODE: "self", REGCRED_TLS_SECRET: `${FULLNAME}-tls`, REGCRED_SERVICE_NAME: FULLNAME,
     REGCRED_WEBHOOK_CONFIG_NAME: FULLNAME, REGCRED_EXTRA_SERVING_NAMES: "127.0.0.1",
+    REGCRED_VERIFICATION_MODE: "DeclaredOnly",
   });
   const sink = new Writable({ write(_chunk, _enc, done) { done(); } });
   return startRegcred({ settings, kc, log: createLogger("info", sink), processMetrics: false });

@@ -50,17 +50,19 @@ export function exportKey(exp: { namespace: string; name: string }): string {
   return `${exp.namespace}/${exp.name}`;
 }
 
-const NO_CHANGE: PodDecision = { patch: [], warnings: [], ensure: [], conflicts: [], injected: [] };
+function noChange(): PodDecision {
+  return { patch: [], warnings: [], ensure: [], conflicts: [], injected: [] };
+}
 
 export function decidePod(input: PodAdmissionInput): PodDecision {
   const { pod, namespace } = input;
-  if (pod.metadata?.annotations?.[ANNOTATION_SKIP] === "true") return NO_CHANGE;
-  if (!namespaceOptedIn(namespace, input.policy)) return NO_CHANGE;
+  if (pod.metadata?.annotations?.[ANNOTATION_SKIP] === "true") return noChange();
+  if (!namespaceOptedIn(namespace, input.policy)) return noChange();
   const images = podImages(pod);
-  if (images.length === 0) return NO_CHANGE;
+  if (images.length === 0) return noChange();
 
   const listed = new Set((pod.spec?.imagePullSecrets ?? []).map((ref) => ref.name));
-  const decision: PodDecision = { patch: [], warnings: [], ensure: [], conflicts: [], injected: [] };
+  const decision = noChange();
   for (const exp of [...input.exports].sort(byKey)) {
     if (!exportEligibleFor(exp.spec, exp.namespace, exp.name, namespace, input.policy)) continue;
     const registries = matchedRegistries(exp, images);

@@ -5,7 +5,7 @@ import { resolveSpec } from "../api/types.js";
 import type { Settings } from "../config/settings.js";
 import type { EnsureResult } from "../cluster/copyWriter.js";
 import type { ExportWithSource } from "../cluster/exportIndex.js";
-import type { ObjectRef, EventType } from "../cluster/events.js";
+import { exportRef, type ObjectRef, type EventType } from "../cluster/events.js";
 import type { Logger } from "../observability/logger.js";
 import { declaredAccess, type AccessChecker } from "../registry/access.js";
 import type { CopyTemplate } from "../copies/desired.js";
@@ -54,14 +54,18 @@ export function podWebhook(ctx: AdmissionContext): Webhook {
       for (const [key, result] of results) {
         states.set(key, stateAfter(result));
         const exp = decision.ensure.find((e) => exportKey(e) === key);
-        if (result.result === "failed" && exp) ctx.retryCopy(nsName, exp.template);
+        if (!exp) continue;
+        if (result.result === "failed") ctx.retryCopy(nsName, exp.template);
+        if (result.result === "created" || result.result === "updated") {
+          ctx.recordEvent(exportRef(exp.namespace, exp.name), "Normal", result.result === "created" ? "CopyCreated" : "CopyUpdated",
+            `copy ${result.result} in ${nsName} for a pod being admitted`);
+        }
       }
       decision = decidePod({ ...input, copyStates: states });
     }
     for (const exp of decision.conflicts) {
       if (request.dryRun) continue;
-      ctx.recordEvent({ apiVersion: "regcred.dev/v1alpha1", kind: "PullSecretExport", namespace: exp.namespace, name: exp.name },
-        "Warning", "CopyConflict",
+      ctx.recordEvent(exportRef(exp.namespace, exp.name), "Warning", "CopyConflict",
         `Secret ${nsName}/${exp.template.name} exists and is not managed by regcred; it was left alone and pods in ${nsName} do not get this export`);
     }
     if (decision.patch.length === 0) return allow(request.uid, decision.warnings);

@@ -38,10 +38,11 @@ export function webhookApp(options: AppOptions): express.Express {
     res.status(state.ready ? 200 : 503).type("text/plain").send(state.ready ? "ok" : `not ready: ${state.reasons.join("; ")}`);
   });
   // Any content type is read as JSON: the API server sends application/json, and a client that
-  // sends something else gets the same clear 400 as one that sends bad JSON.
-  app.use(express.json({ limit: options.maxBodyBytes, type: () => true, strict: false }));
+  // sends something else gets the same clear 400 as one that sends bad JSON. Only on the webhook
+  // paths, so an unknown path is a 404 whatever its body.
+  const json = express.json({ limit: options.maxBodyBytes, type: () => true, strict: false });
   for (const [path, name] of Object.entries(ROUTES)) {
-    app.post(path, (req: Request, res: Response) => {
+    app.post(path, json, (req: Request, res: Response) => {
       void serveReview(name, options.webhooks[name], req, res, metrics, log);
     });
   }

@@ -90,21 +90,24 @@ export function webhookConfigurations(defs: WebhookDefinitions, install: Webhook
   };
 }
 
+/** Creates the configuration, or replaces it when it exists. */
+async function upsert<T extends { metadata?: { name?: string; resourceVersion?: string } }>(
+  body: T, read: (name: string) => Promise<T>, create: (body: T) => Promise<unknown>, replace: (name: string, body: T) => Promise<unknown>,
+): Promise<void> {
+  const name = body.metadata?.name ?? "";
+  try {
+    const existing = await read(name);
+    await replace(name, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } });
+  } catch (err) {
+    if (statusCodeOf(err) !== 404) throw err;
+    await create(body);
+  }
+}
+
 /** Creates both configurations, or replaces them when they exist. */
 export async function applyWebhookConfigurations(api: AdmissionregistrationV1Api, configs: ReturnType<typeof webhookConfigurations>): Promise<void> {
-  const name = configs.mutating.metadata?.name ?? "";
-  try {
-    const existing = await api.readMutatingWebhookConfiguration({ name });
-    await api.replaceMutatingWebhookConfiguration({ name, body: { ...configs.mutating, metadata: { ...configs.mutating.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
-  } catch (err) {
-    if (statusCodeOf(err) !== 404) throw err;
-    await api.createMutatingWebhookConfiguration({ body: configs.mutating });
-  }
-  try {
-    const existing = await api.readValidatingWebhookConfiguration({ name });
-    await api.replaceValidatingWebhookConfiguration({ name, body: { ...configs.validating, metadata: { ...configs.validating.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
-  } catch (err) {
-    if (statusCodeOf(err) !== 404) throw err;
-    await api.createValidatingWebhookConfiguration({ body: configs.validating });
-  }
+  await upsert(configs.mutating, (name) => api.readMutatingWebhookConfiguration({ name }),
+    (body) => api.createMutatingWebhookConfiguration({ body }), (name, body) => api.replaceMutatingWebhookConfiguration({ name, body }));
+  await upsert(configs.validating, (name) => api.readValidatingWebhookConfiguration({ name }),
+    (body) => api.createValidatingWebhookConfiguration({ body }), (name, body) => api.replaceValidatingWebhookConfiguration({ name, body }));
 }

@@ -185,8 +185,8 @@ function service(name: string, command: string, args: readonly string[], logFile
       child = c;
       children.add(c);
       c.once("exit", () => { children.delete(c); });
-      c.stdout?.pipe(log, { end: false });
-      c.stderr?.pipe(log, { end: false });
+      c.stdout.pipe(log, { end: false });
+      c.stderr.pipe(log, { end: false });
       c.once("close", () => { log.end(); });
       if (!exitHook) {
         exitHook = true;
@@ -435,18 +435,21 @@ export async function startRegistries(): Promise<Registries> {
 // ---------------------------------------------------------------------------------------------------
 
 export interface StorageState {
-  /** Repositories as distribution's storage knows them: directories with _manifests, _layers or _uploads. */
+  /** Repositories with content: a directory that has _manifests or _layers. */
   repositories: string[];
-  /** Upload sessions: entries of any _uploads directory. */
+  /** Live upload sessions: _uploads/<id> directories that still have their `startedat` or `data` (what distribution resumes). */
   uploads: string[];
-  /** Every directory under repositories/, to show that nothing at all was added. */
+  /** Files under any _uploads directory that belong to no live session. */
+  leftovers: string[];
+  /** Every directory and file under repositories/, relative to it. */
   directories: string[];
+  files: string[];
 }
 
 /** Reads distribution's filesystem storage (docker/registry/v2/repositories/...). */
 export async function storageState(storageDir: string): Promise<StorageState> {
   const root = join(storageDir, "docker", "registry", "v2", "repositories");
-  const state: StorageState = { repositories: [], uploads: [], directories: [] };
+  const state: StorageState = { repositories: [], uploads: [], leftovers: [], directories: [], files: [] };
   const walk = async (dir: string, rel: string): Promise<void> => {
     let entries;
     try {
@@ -455,23 +458,25 @@ export async function storageState(storageDir: string): Promise<StorageState> {
       return;
     }
     for (const e of entries) {
-      if (!e.isDirectory()) continue;
       const path = rel === "" ? e.name : `${rel}/${e.name}`;
-      state.directories.push(path);
-      if (e.name === "_uploads") {
-        const sessions = await readdir(join(dir, e.name));
-        state.uploads.push(...sessions.map((s) => `${rel}/${s}`));
-        if (!state.repositories.includes(rel)) state.repositories.push(rel);
-      } else if (e.name === "_manifests" || e.name === "_layers") {
-        if (!state.repositories.includes(rel)) state.repositories.push(rel);
-      } else {
-        await walk(join(dir, e.name), path);
+      if (!e.isDirectory()) {
+        state.files.push(path);
+        continue;
       }
+      state.directories.push(path);
+      if ((e.name === "_manifests" || e.name === "_layers") && !state.repositories.includes(rel)) state.repositories.push(rel);
+      await walk(join(dir, e.name), path);
     }
   };
   if (await stat(root).catch(() => undefined)) await walk(root, "");
-  state.repositories.sort();
-  state.uploads.sort();
-  state.directories.sort();
+  for (const f of state.files) {
+    const upload = /^(.*\/_uploads\/[^/]+)\/(.+)$/.exec(f);
+    if (!upload?.[1]) continue;
+    const session = upload[1];
+    const live = state.files.includes(`${session}/startedat`) || state.files.includes(`${session}/data`);
+    if (live && !state.uploads.includes(session)) state.uploads.push(session);
+    if (!live) state.leftovers.push(f);
+  }
+  for (const list of [state.repositories, state.uploads, state.leftovers, state.directories, state.files]) list.sort();
   return state;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, writeFileSync, type FSWatcher } from "node:fs";
 import { createServer, request, Agent, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -37,19 +37,25 @@ function writePair(dir: string, pair: PemPair): void {
   renameSync(join(dir, "tls.key.tmp"), join(dir, "tls.key"));
 }
 
+/** An HTTPS server on 127.0.0.1 serving `pair` from files in a fresh folder, reloading them on change. */
+async function serveFrom(pair: PemPair): Promise<{ dir: string; port: number; watchers: FSWatcher[] }> {
+  const dir = mkdtempSync(join(tmpdir(), "regcred-tls-"));
+  writePair(dir, pair);
+  const certFile = join(dir, "tls.crt");
+  const keyFile = join(dir, "tls.key");
+  const initial = readKeyPair(certFile, keyFile);
+  const s = createServer(initial, (_req, res) => { res.end("ok"); });
+  server = s;
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const watchers = reloadOnChange(s, initial, certFile, keyFile, createLogger("silent"));
+  return { dir, port: (s.address() as AddressInfo).port, watchers };
+}
+
 describe("serving certificate reload", () => {
   it("serves a new certificate to new connections without dropping requests or restarting", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "regcred-tls-"));
     const first = issue();
     const second = issue();
-    writePair(dir, first);
-    const certFile = join(dir, "tls.crt");
-    const keyFile = join(dir, "tls.key");
-    const initial = readKeyPair(certFile, keyFile);
-    server = createServer(initial, (_req, res) => { res.end("ok"); });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
-    const watchers = reloadOnChange(server, initial, certFile, keyFile, createLogger("silent"));
+    const { dir, port, watchers } = await serveFrom(first);
     const firstSerial = new X509Certificate(first.cert).serialNumber;
     const secondSerial = new X509Certificate(second.cert).serialNumber;
 
@@ -71,17 +77,9 @@ describe("serving certificate reload", () => {
   });
 
   it("keeps the old certificate when the new files are not a valid pair", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "regcred-tls-"));
     const first = issue();
-    writePair(dir, first);
-    const certFile = join(dir, "tls.crt");
-    const keyFile = join(dir, "tls.key");
-    const initial = readKeyPair(certFile, keyFile);
-    server = createServer(initial, (_req, res) => { res.end("ok"); });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
-    const watchers = reloadOnChange(server, initial, certFile, keyFile, createLogger("silent"));
-    writeFileSync(keyFile, "not a key");
+    const { dir, port, watchers } = await serveFrom(first);
+    writeFileSync(join(dir, "tls.key"), "not a key");
     await sleep(400);
     const res = await get(port, new Agent({ keepAlive: false }));
     expect(res).toEqual({ status: 200, serial: new X509Certificate(first.cert).serialNumber });

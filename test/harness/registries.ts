@@ -362,6 +362,10 @@ export async function startRegistries(): Promise<Registries> {
   const stopAll = async (): Promise<void> => {
     for (const s of started.reverse()) await s.stop();
     await agent.close();
+    // Keep the logs for debugging; drop storage, keys and password files.
+    for (const entry of await readdir(dir)) {
+      if (!entry.endsWith(".log")) await rm(join(dir, entry), { recursive: true, force: true });
+    }
   };
 
   try {

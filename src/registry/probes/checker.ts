@@ -166,7 +166,7 @@ export class ProbeAccessChecker implements AccessChecker {
         this.o.log.info({ source, registry: r.registry, repository: r.repository, verdict: r.verdict, method: r.method, reason: r.reason, attempt: attempt + 1 }, "write-access probe");
       }
       const backoff = RETRY_BACKOFF_MS[attempt];
-      if (!hasUnknown(results) || backoff === undefined || deadline - Date.now() < backoff + 1_000) break;
+      if (!hasUnknown(results) || attempt + 1 >= attempts || backoff === undefined || deadline - Date.now() < backoff + 1_000) break;
       await sleep(backoff);
     }
     return results;

@@ -57,7 +57,9 @@ export async function probeRegistry(
   if (ping.status === 401 || (ping.status >= 200 && ping.status < 300)) {
     const basic = basicAuth(credential);
     if (basic === undefined) {
-      return registryLevel("the registry asks for a password (Basic auth) and the credentials have only a token");
+      return registryLevel(ping.status === 401
+        ? "the registry asks for a username and password (Basic auth) and the credentials have only a token"
+        : "the registry does not ask for a token (GET /v2/ needs no credentials) and the credentials have only a token, so the upload probe cannot run");
     }
     return Promise.all(repositories.map((repo) => upload(endpoint, repo, basic, ctx)));
   }

@@ -12,9 +12,14 @@ export interface ServingIdentity {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * A random 16-byte serial that DER encodes as a positive integer with no leading zero byte
+ * (OpenSSL rejects the padded form): the first byte is forced into 0x01–0x7f.
+ */
 function serial(): string {
-  // Positive 16-byte serial (leading 0 nibble keeps the DER integer positive).
-  return `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+  const bytes = forge.random.getBytesSync(16);
+  const first = (bytes.charCodeAt(0) & 0x7f) || 0x01;
+  return forge.util.bytesToHex(String.fromCharCode(first) + bytes.slice(1));
 }
 
 function validity(cert: forge.pki.Certificate, days: number, now: Date): void {

@@ -113,6 +113,14 @@ function distribution(o: ExportObservation, sourceDeleting: boolean): Distributi
     ] };
   }
   const valid = cond("CredentialsValid", "True", "Valid", `${creds.credentials.length} registry credential(s) found`);
+  if (o.joined?.distributable?.registryKeys.length === 0) {
+    // spec.registries names only registries the source does not hold: nothing may travel, and
+    // copies made before the export was narrowed this far are revoked like any narrowing.
+    const message = "spec.registries names no registry the source holds; list registry keys of the source, or remove spec.registries";
+    return { distributing: false, revoke: true, conditions: [valid,
+      cond("ReadOnlyVerified", "Unknown", "NoRegistries", "nothing is distributed, so nothing was checked"),
+      cond("Ready", "False", "NoRegistries", message)] };
+  }
   const access = o.access ?? { verdict: "Unknown" as const, method: "none", message: "not checked yet" };
   const verified = access.verdict === "ReadOnly" ? cond("ReadOnlyVerified", "True", "ReadOnly", access.message)
     : access.verdict === "Writable" ? cond("ReadOnlyVerified", "False", "Writable", access.message)

@@ -36,7 +36,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
   await unregisterWebhooks(admin);
-  await regcred.stop();
+  // Undefined when beforeAll failed before regcred started.
+  await (regcred as TestRegcred | undefined)?.stop();
 });
 
 interface TestExport {
@@ -133,7 +134,7 @@ describe("export status", () => {
     expect(observed.status?.copies).toBe(2);
   });
 
-  it("reports ReadOnlyVerified Unknown (NotVerified) for a source that declares nothing, and still distributes (BestEffort)", async () => {
+  it("reports ReadOnlyVerified Unknown (NotVerified) for a source that declares nothing, and still distributes (verification.mode is not Required)", async () => {
     const name = uniqueName("ctl-undeclared");
     await createSource(c, SOURCE_NS, name, { [`${name}.example.com`]: { username: "u", password: "p" } }, {});
     await createExport(c, SOURCE_NS, name, { toNamespaces: ["*"] });
@@ -252,12 +253,15 @@ describe("rotation", () => {
     const before = await Promise.all(namespaces.map((ns) => podWithCopy(ns, exp)));
     const source = await readSecret(c, SOURCE_NS, exp.name);
     for (const copy of before) expect(copy.data).toEqual(source?.data);
+    // Copies written at admission (OnDemand) are announced on the export too.
+    for (const ns of namespaces) await waitForEvent(c, SOURCE_NS, exp.name, "CopyCreated", (e) => e.message?.includes(ns) ?? false);
 
     const rotated = await rotate(exp, "rotated-password");
     expect(rotated.data).not.toEqual(source?.data);
     for (const ns of namespaces) {
       const copy = await waitForSecret(c, ns, exp.copy, "rotated", isCurrentCopyOf(rotated));
       expect(copy?.data).toEqual(rotated.data);
+      await waitForEvent(c, SOURCE_NS, exp.name, "CopyUpdated", (e) => e.message?.includes(ns) ?? false);
     }
     const status = await waitForExport(c, SOURCE_NS, exp.name, "new sourceResourceVersion",
       (e) => e.status?.sourceResourceVersion === rotated.metadata?.resourceVersion && e.status?.copies === 3);

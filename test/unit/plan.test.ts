@@ -189,6 +189,16 @@ describe("planExport: conditions", () => {
 });
 
 describe("planExport: copies", () => {
+  it("spec.registries naming no registry of the source: not Ready, nothing written, existing copies revoked", () => {
+    const before = theExport({ toNamespaces: ["*"], provisioning: "Eager" });
+    const narrowed = theExport({ toNamespaces: ["*"], provisioning: "Eager", registries: ["quay.io"] });
+    const actions = plan({ exp: narrowed, source: markedSource(), copies: [copyIn("team-a", { exp: before })] });
+    expect(writes(actions)).toEqual([]);
+    expect(deletes(actions)).toEqual([{ namespace: "team-a", name: COPY }]);
+    expect(condition(actions, "Ready")).toMatchObject({ status: "False", reason: "NoRegistries" });
+    expect(condition(actions, "CredentialsValid").status).toBe("True");
+  });
+
   it("Eager: creates copies in every eligible namespace, not in the export's own, excluded or not opted-in ones", () => {
     const actions = plan({ exp: theExport({ toNamespaces: ["*"], provisioning: "Eager" }), source: markedSource() });
     expect(writes(actions)).toEqual([{ namespace: "team-a", create: true }, { namespace: "team-b", create: true }]);

@@ -54,6 +54,20 @@ function noChange(): PodDecision {
   return { patch: [], warnings: [], ensure: [], conflicts: [], injected: [] };
 }
 
+/**
+ * The exports decidePod reads a copy state for: eligible for the namespace, with a key matching one
+ * of the pod's images. decidePod over these alone decides exactly as over all of them (it skips
+ * every other export before looking at anything else), so a caller can look up the copy states of
+ * these only, rather than of every export for every pod.
+ */
+export function exportsForPod(pod: V1Pod, namespace: NamespaceInfo, policy: InjectionPolicy, exports: readonly DistributableExport[]): DistributableExport[] {
+  if (pod.metadata?.annotations?.[ANNOTATION_SKIP] === "true" || !namespaceOptedIn(namespace, policy)) return [];
+  const images = podImages(pod);
+  if (images.length === 0) return [];
+  return exports.filter((exp) => exportEligibleFor(exp.spec, exp.namespace, exp.name, namespace, policy)
+    && images.some((image) => exp.registryKeys.some((key) => registryKeyMatchesImage(key, image.ref))));
+}
+
 export function decidePod(input: PodAdmissionInput): PodDecision {
   const { pod, namespace } = input;
   if (pod.metadata?.annotations?.[ANNOTATION_SKIP] === "true") return noChange();
@@ -63,7 +77,7 @@ export function decidePod(input: PodAdmissionInput): PodDecision {
 
   const listed = new Set((pod.spec?.imagePullSecrets ?? []).map((ref) => ref.name));
   const decision = noChange();
-  for (const exp of [...input.exports].sort(byKey)) {
+  for (const exp of sortedByKey(input.exports)) {
     if (!exportEligibleFor(exp.spec, exp.namespace, exp.name, namespace, input.policy)) continue;
     const registries = matchedRegistries(exp, images);
     if (registries.length === 0) continue;
@@ -121,10 +135,12 @@ function matchedRegistries(exp: DistributableExport, images: readonly PodImage[]
   return [...hits].sort();
 }
 
-function byKey(a: DistributableExport, b: DistributableExport): number {
-  const ka = exportKey(a);
-  const kb = exportKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+/** By `namespace/name`, each key built once (not once per comparison). */
+function sortedByKey(exports: readonly DistributableExport[]): DistributableExport[] {
+  return exports
+    .map((exp) => ({ exp, key: exportKey(exp) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ exp }) => exp);
 }
 
 function patchFor(pod: V1Pod, injected: readonly string[]): Operation[] {

@@ -14,7 +14,7 @@ import type { InjectionPolicy, NamespaceInfo } from "./eligibility.js";
 import { checkExportSpec, checkSourceSecret, unknownRegistries } from "./exports.js";
 import { decideNamespace } from "./namespaces.js";
 import { encodePatch } from "./patch.js";
-import { decidePod, exportKey, type CopyState, type DistributableExport } from "./pods.js";
+import { decidePod, exportKey, exportsForPod, type CopyState, type DistributableExport } from "./pods.js";
 import { allow, allowWithPatch, deny, type AdmissionRequest, type AdmissionResponse } from "./review.js";
 
 /** What the webhooks read and write. Reads come from caches; the rest is the cold path. */
@@ -45,7 +45,8 @@ export function podWebhook(ctx: AdmissionContext): Webhook {
     if (request.operation !== "CREATE" || !pod || !nsName) return allow(request.uid);
     const namespace = ctx.namespace(nsName) ?? (await ctx.fetchNamespace(nsName));
     if (!namespace) return allow(request.uid);
-    const exports = ctx.admissibleExports();
+    // Copy states only for the exports this pod can get (decidePod decides the same on those alone).
+    const exports = exportsForPod(pod, namespace, ctx.policy, ctx.admissibleExports());
     const input = { pod, namespace, policy: ctx.policy, exports, copyStates: ctx.copyStates(nsName, exports), dryRun: request.dryRun };
     let decision = decidePod(input);
     if (decision.ensure.length > 0) {

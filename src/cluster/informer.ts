@@ -4,6 +4,15 @@ import { describeError } from "../observability/errors.js";
 
 export type Listener<T> = (obj: T) => void;
 
+/** One page of a list: pass them on as `limit` and `_continue` (a list function may ignore them). */
+export interface ListPage {
+  limit: number;
+  _continue: string | undefined;
+}
+
+/** client-go's pager size: a large cluster's list arrives in pieces, not as one huge response. */
+const LIST_PAGE_SIZE = 500;
+
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -25,12 +34,13 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(
     kc: KubeConfig,
     readonly path: string,
-    list: (labelSelector: string | undefined, fieldSelector: string | undefined) => Promise<KubernetesListObject<T>>,
+    list: (labelSelector: string | undefined, fieldSelector: string | undefined, page: ListPage) => Promise<KubernetesListObject<T>>,
     private readonly log: Logger,
     labelSelector?: string,
     fieldSelector?: string,
   ) {
-    this.inner = new ListWatch<T>(path, new Watch(kc), () => list(labelSelector, fieldSelector), false, labelSelector, fieldSelector);
+    this.inner = new ListWatch<T>(path, new LeanWatch(kc), () => listAll((page) => list(labelSelector, fieldSelector, page)),
+      false, labelSelector, fieldSelector);
     this.inner.on("error", (err: unknown) => {
       this.failedSinceStart = true;
       this.scheduleRestart(err);
@@ -106,5 +116,38 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   onDelete(listener: Listener<T>): void {
     this.inner.on("delete", listener);
+  }
+}
+
+/**
+ * Objects are cached without metadata.managedFields (as client-go informers usually are): nothing
+ * in regcred reads them, and they are a large part of every cached Secret and Namespace.
+ */
+function lean<T>(obj: T): T {
+  const meta = (obj as { metadata?: { managedFields?: unknown } } | null)?.metadata;
+  if (meta && "managedFields" in meta) delete meta.managedFields;
+  return obj;
+}
+
+/** Every page of a list, as one list (the pages are one consistent snapshot), without managedFields. */
+async function listAll<T extends KubernetesObject>(list: (page: ListPage) => Promise<KubernetesListObject<T>>): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let page: KubernetesListObject<T>;
+  let next: string | undefined;
+  do {
+    page = await list({ limit: LIST_PAGE_SIZE, _continue: next });
+    for (const item of page.items) items.push(lean(item));
+    next = page.metadata?._continue || undefined;
+  } while (next !== undefined);
+  return { ...page, items };
+}
+
+/** A Watch whose events carry their objects without managedFields. */
+class LeanWatch extends Watch {
+  override watch(
+    path: string, queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, apiObj, watchObj) => { callback(phase, lean(apiObj), watchObj); }, done);
   }
 }

@@ -3,7 +3,7 @@ import { EXPORT_PLURAL, GROUP, LABEL_EXPORTED, LABEL_MANAGED_BY, MANAGED_BY_VALU
 import type { PullSecretExport } from "../api/types.js";
 import type { NamespaceInfo } from "../admission/eligibility.js";
 import { exportKey, type CopyState, type DistributableExport } from "../admission/pods.js";
-import { copyDataHash } from "../copies/desired.js";
+import { copyDataHash, copySourceKey } from "../copies/desired.js";
 import type { Logger } from "../observability/logger.js";
 import { admissible, joinExport, type ExportWithSource } from "./exportIndex.js";
 import { ResilientInformer } from "./informer.js";
@@ -29,22 +29,26 @@ export class ClusterState {
   readonly copies: ResilientInformer<V1Secret>;
   private joined = new Map<string, { versions: string; value: ExportWithSource }>();
   private admissibleList: DistributableExport[] | undefined;
+  private namespaceList: NamespaceInfo[] | undefined;
+  private copiesBySource: Map<string, V1Secret[]> | undefined;
   private writes: CopyWriteMemory = { recentHash: () => undefined, isConflict: () => false };
 
   constructor(clients: KubeClients, log: Logger) {
     const { kc, core, custom } = clients;
     this.namespaces = new ResilientInformer(kc, "/api/v1/namespaces",
-      (labelSelector) => core.listNamespace({ labelSelector }), log);
+      (labelSelector, _field, page) => core.listNamespace({ labelSelector, ...page }), log);
     this.exports = new ResilientInformer(kc, `/apis/${GROUP}/${VERSION}/${EXPORT_PLURAL}`,
-      (labelSelector) => custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: EXPORT_PLURAL, labelSelector }) as Promise<KubernetesListObject<PullSecretExport>>,
+      (labelSelector, _field, page) => custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: EXPORT_PLURAL, labelSelector, ...page }) as Promise<KubernetesListObject<PullSecretExport>>,
       log);
     this.sources = new ResilientInformer(kc, "/api/v1/secrets",
-      (labelSelector) => core.listSecretForAllNamespaces({ labelSelector }), log, SOURCE_SELECTOR);
+      (labelSelector, _field, page) => core.listSecretForAllNamespaces({ labelSelector, ...page }), log, SOURCE_SELECTOR);
     this.copies = new ResilientInformer(kc, "/api/v1/secrets",
-      (labelSelector) => core.listSecretForAllNamespaces({ labelSelector }), log, COPY_SELECTOR);
+      (labelSelector, _field, page) => core.listSecretForAllNamespaces({ labelSelector, ...page }), log, COPY_SELECTOR);
     const invalidate = (): void => { this.admissibleList = undefined; };
     this.exports.onChange(invalidate);
     this.sources.onChange(invalidate);
+    this.namespaces.onChange(() => { this.namespaceList = undefined; });
+    this.copies.onChange(() => { this.copiesBySource = undefined; });
   }
 
   useWriteMemory(memory: CopyWriteMemory): void {
@@ -66,6 +70,41 @@ export class ClusterState {
   namespace(name: string): NamespaceInfo | undefined {
     const ns = this.namespaces.get(name);
     return ns ? namespaceInfo(ns) : undefined;
+  }
+
+  /**
+   * Every namespace, in the cache's order; rebuilt only after a namespace changed. A namespace
+   * event makes the controller reconcile every export, and each reconcile reads them all.
+   */
+  namespaceInfos(): readonly NamespaceInfo[] {
+    this.namespaceList ??= this.namespaces.list().map(namespaceInfo);
+    return this.namespaceList;
+  }
+
+  /** regcred's copies that name `sourceKey` (`<namespace>/<name>`) as their source, in the cache's order. */
+  copiesOf(sourceKey: string): readonly V1Secret[] {
+    return this.copyGroups().get(sourceKey) ?? [];
+  }
+
+  /** The sources the cached copies name, each once, in the order the cache first lists one. */
+  copySourceKeys(): Iterable<string> {
+    return this.copyGroups().keys();
+  }
+
+  /** The copies grouped by their source annotation; rebuilt only after a copy changed. */
+  private copyGroups(): Map<string, V1Secret[]> {
+    if (!this.copiesBySource) {
+      const groups = new Map<string, V1Secret[]>();
+      for (const copy of this.copies.list()) {
+        const key = copySourceKey(copy);
+        if (key === undefined) continue;
+        const group = groups.get(key);
+        if (group) group.push(copy);
+        else groups.set(key, [copy]);
+      }
+      this.copiesBySource = groups;
+    }
+    return this.copiesBySource;
   }
 
   /** Every export joined with its source, memoised on both resourceVersions. */

@@ -8,7 +8,7 @@ import type { CopyWriter } from "../cluster/copyWriter.js";
 import { exportRef, type EventRecorder } from "../cluster/events.js";
 import { joinExport } from "../cluster/exportIndex.js";
 import type { KubeClients } from "../cluster/kube.js";
-import { namespaceInfo, type ClusterState } from "../cluster/state.js";
+import type { ClusterState } from "../cluster/state.js";
 import { copySourceKey, isRegcredCopy } from "../copies/desired.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -103,10 +103,7 @@ export class ExportController {
     const { state } = this.d;
     for (const e of state.exports.list()) this.queue.add(`${e.metadata.namespace ?? ""}/${e.metadata.name ?? ""}`);
     for (const s of state.sources.list()) this.queue.add(`${s.metadata?.namespace ?? ""}/${s.metadata?.name ?? ""}`);
-    for (const c of state.copies.list()) {
-      const key = copySourceKey(c);
-      if (key) this.queue.add(key);
-    }
+    for (const key of state.copySourceKeys()) if (key) this.queue.add(key);
   }
 
   private async reconcile(key: string): Promise<void> {
@@ -130,11 +127,11 @@ export class ExportController {
     const source = cachedSource ?? (exp ? await this.readSecret(namespace, name) : undefined);
     const joined = exp ? ((cachedSource ? state.joinedExport(namespace, name) : undefined) ?? joinExport(exp, source)) : undefined;
     const key = `${namespace}/${name}`;
-    const copies = state.copies.list().filter((c) => copySourceKey(c) === key && isRegcredCopy(c));
+    const copies = state.copiesOf(key).filter(isRegcredCopy);
     const access = exp && source && joined?.credentials?.ok ? await this.checkAccess(exp, source, joined.credentials.credentials) : undefined;
     return {
       namespace, name, joined, source, copies, access,
-      namespaces: state.namespaces.list().map(namespaceInfo),
+      namespaces: state.namespaceInfos(),
       policy: this.d.policy, verificationMode: this.d.settings.verificationMode, now: new Date().toISOString(),
     };
   }

@@ -59,6 +59,23 @@ const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384
  * @throws ImageReferenceError when the string does not follow the grammar.
  */
 export function parseImageReference(ref: string): ImageReference {
+  const known = parsedReferences.get(ref);
+  if (known) return { ...known };
+  const parsed = parseUncached(ref);
+  if (parsedReferences.size >= PARSED_REFERENCES_MAX) parsedReferences.clear();
+  parsedReferences.set(ref, { ...parsed });
+  return parsed;
+}
+
+/**
+ * Valid references already parsed: every pod of a Deployment names the same images, and admission
+ * parses each image of each pod. Callers get a copy, so the remembered one cannot change. Bounded;
+ * emptied when full. Invalid references are not remembered (they throw every time).
+ */
+const parsedReferences = new Map<string, ImageReference>();
+const PARSED_REFERENCES_MAX = 4096;
+
+function parseUncached(ref: string): ImageReference {
   if (ref === "") throw new ImageReferenceError(ref, "it is empty");
   if (IMAGE_ID.test(ref)) {
     throw new ImageReferenceError(ref, "a 64-character hex string is an image ID, not a repository name");

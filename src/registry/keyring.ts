@@ -11,13 +11,13 @@ import type { ImageReference } from "./imageRef.js";
 /** A registry key split into the parts matching works on. */
 interface ParsedKey {
   /** Lower-cased host labels; a label may contain `*` globs. */
-  labels: string[];
+  readonly labels: readonly string[];
   /** Port digits, or "" when the key names none. */
-  port: string;
+  readonly port: string;
   /** Path prefix components (no empty ones), e.g. ["team-a"]. */
-  path: string[];
+  readonly path: readonly string[];
   /** The host as spelled before the Docker Hub aliases were folded together. */
-  spelledHost: string;
+  readonly spelledHost: string;
 }
 
 const DOCKER_HUB = "docker.io";
@@ -91,8 +91,26 @@ export function matchingKeys(keys: readonly string[], image: ImageReference): st
     .map(({ key }) => key);
 }
 
-// kubelet `ParseSchemelessURL` plus the key clean-up of `BasicDockerKeyring.Add`.
+/**
+ * Parsed keys and image registries, by their raw spelling. Admission matches every export's keys
+ * against every image of every pod, and the same few strings come back each time: parsing them
+ * again was most of a warm admission's cost with many exports. parseKey is pure and its results
+ * are read-only, so sharing them changes nothing. Bounded; emptied when full.
+ */
+const parsedKeys = new Map<string, ParsedKey | undefined>();
+const PARSED_KEYS_MAX = 4096;
+
 function parseKey(raw: string): ParsedKey | undefined {
+  const known = parsedKeys.get(raw);
+  if (known !== undefined || parsedKeys.has(raw)) return known;
+  const parsed = parseKeyUncached(raw);
+  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.clear();
+  parsedKeys.set(raw, parsed);
+  return parsed;
+}
+
+// kubelet `ParseSchemelessURL` plus the key clean-up of `BasicDockerKeyring.Add`.
+function parseKeyUncached(raw: string): ParsedKey | undefined {
   let rest = raw.trim().replace(SCHEME, "");
   // A URL's query or fragment says nothing about which registry it is.
   rest = rest.split(/[?#]/, 1)[0] ?? "";

@@ -1,5 +1,6 @@
 /** Small builders for the objects integration tests create through the API server. */
 import { setTimeout as sleep } from "node:timers/promises";
+import { expect } from "vitest";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1Secret } from "@kubernetes/client-node";
 import { EXPORT_PLURAL, GROUP, VERSION } from "../../src/api/names.js";
 import type { PullSecretExport, PullSecretExportSpec } from "../../src/api/types.js";
@@ -93,4 +94,16 @@ export async function metricValue(metricsPort: number, name: string, labels: Rec
     if (want.every((w) => have.includes(w))) return Number(line.slice(line.indexOf("}") + 1).trim());
   }
   return 0;
+}
+
+/** Runs a create the API server must refuse through regcred (403), and returns regcred's message. */
+export async function deniedMessage(create: () => Promise<unknown>): Promise<string> {
+  try {
+    await create();
+  } catch (err) {
+    const e = err as { code?: number; body?: string };
+    expect(e.code).toBe(403);
+    return (JSON.parse(e.body ?? "{}") as { message?: string }).message ?? "";
+  }
+  throw new Error("the API server admitted what regcred should have denied");
 }

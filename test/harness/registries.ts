@@ -17,15 +17,16 @@
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
-import { accessSync, chmodSync, constants as fsConstants, createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
-import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { Agent, request } from "undici";
 import { createAuthority, issueServingCertificate } from "../../src/certs/authority.js";
+import { cacheRoot, isExecutable } from "./controlPlane.js";
 
 const execFileP = promisify(execFile);
 const REGISTRIES_DIR = resolve(import.meta.dirname, "../registries");
@@ -56,21 +57,6 @@ const TOKEN_SERVER: GoTool = {
   tool: "token-server", module: "github.com/docker/distribution", pkg: "github.com/docker/distribution/contrib/token-server",
   dir: join(REGISTRIES_DIR, "token-server"), binary: "token-server",
 };
-
-function cacheRoot(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg !== undefined && xdg !== "" && isAbsolute(xdg) ? xdg : join(homedir(), ".cache");
-  return join(base, "regcred");
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function findOnPath(name: string, fallbacks: readonly string[]): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) {

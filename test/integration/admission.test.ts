@@ -9,7 +9,7 @@ import { ANNOTATION_INJECTED, LABEL_EXPORT, LABEL_EXPORT_NAMESPACE, LABEL_INJECT
 import { isReady } from "../../src/api/types.js";
 import { copyName } from "../../src/copies/naming.js";
 import {
-  clientsFor, createExport, createNamespace, dockerConfigJson, eventually, getExport, metricValue, pod, readSecret,
+  clientsFor, createExport, createNamespace, deniedMessage, dockerConfigJson, eventually, getExport, metricValue, pod, readSecret,
   sourceSecret, uniqueName, type Clients,
 } from "../harness/fixtures.js";
 import { adminKubeConfig, startTestRegcred, testCertificates, unregisterWebhooks, type TestRegcred } from "../harness/regcred.js";
@@ -178,17 +178,6 @@ describe("namespace admission", () => {
 });
 
 describe("export validation", () => {
-  async function deniedMessage(create: () => Promise<unknown>): Promise<string> {
-    try {
-      await create();
-    } catch (err) {
-      const e = err as { code?: number; body?: string };
-      expect(e.code).toBe(403);
-      return (JSON.parse(e.body ?? "{}") as { message?: string }).message ?? "";
-    }
-    throw new Error("the API server admitted what regcred should have denied");
-  }
-
   it("denies an export of a malformed source", async () => {
     const name = uniqueName("bad");
     await c.core.createNamespacedSecret({ namespace: SOURCE_NS, body: { metadata: { name }, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": Buffer.from('{"auths":{"r.example.com":{"auth":"!!notbase64"}}}').toString("base64") } } });

@@ -11,7 +11,7 @@ import { EXPORT_PLURAL, GROUP, VERSION } from "../../src/api/names.js";
 import { isReady, type PullSecretExport, type PullSecretExportSpec } from "../../src/api/types.js";
 import { copyName } from "../../src/copies/naming.js";
 import {
-  clientsFor, createNamespace, dockerConfigJson, eventually, getExport, pod, readSecret, sourceSecret, uniqueName, type Clients,
+  clientsFor, createNamespace, deniedMessage, dockerConfigJson, eventually, getExport, pod, readSecret, sourceSecret, uniqueName, type Clients,
 } from "../harness/fixtures.js";
 import { adminKubeConfig, registerWebhooks, startTestRegcred, unregisterWebhooks, type TestRegcred } from "../harness/regcred.js";
 import { startRegistries, storageState, type Registries, type TestRegistry, type User } from "../harness/registries.js";
@@ -83,17 +83,6 @@ async function createExport(name: string, spec: PullSecretExportSpec): Promise<{
     body: { apiVersion: `${GROUP}/${VERSION}`, kind: "PullSecretExport", metadata: { name, namespace: SOURCE_NS }, spec },
   });
   return { exp: res.data as PullSecretExport, warning: res.headers.warning ?? "" };
-}
-
-async function deniedMessage(create: () => Promise<unknown>): Promise<string> {
-  try {
-    await create();
-  } catch (err) {
-    const e = err as { code?: number; body?: string };
-    expect(e.code).toBe(403);
-    return (JSON.parse(e.body ?? "{}") as { message?: string }).message ?? "";
-  }
-  throw new Error("the API server admitted what regcred should have denied");
 }
 
 async function waitForAccess(name: string, verdict: string): Promise<PullSecretExport> {

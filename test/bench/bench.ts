@@ -475,8 +475,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       loadAverage: { start: loadStart, end: loadAverage() },
       commands: {
         bench: options.smoke ? "npm run bench -- --smoke" : "npm run bench",
-        regcred: old.command.replaceAll(workDir, "$WORKDIR"),
-        baseline: baseline.command.replaceAll(workDir, "$WORKDIR"),
+        regcred: portablePaths(old.command, workDir),
+        baseline: portablePaths(baseline.command, workDir),
         controlPlane: cp ? `regcred-controlplane --data-dir $WORKDIR/controlplane (test/harness/controlPlane.ts)` : `existing cluster ${kubeconfigPath}`,
         compile: `tsc -p $WORKDIR/build/tsconfig.json (extends tsconfig.json; files src/main.ts, test/bench/servers/baseline.ts)`,
       },
@@ -586,3 +586,8 @@ function roundMemory<T extends Memory & { heapUsedMiB: number }>(m: T): T {
   return { ...m, rssMiB: round2(m.rssMiB), peakRssMiB: round2(m.peakRssMiB), heapUsedMiB: round2(m.heapUsedMiB) };
 }
 
+
+/** A command as the report shows it: this run's folders named, not spelled out. */
+function portablePaths(command: string, workDir: string): string {
+  return command.replaceAll(workDir, "$WORKDIR").replace(/[^\s=]*regcred-tls-[A-Za-z0-9]+/g, "$TLSDIR");
+}

@@ -199,6 +199,17 @@ export function validateObjectName(what: string, name: string): void {
   }
 }
 
+/**
+ * The NAME positional of a command that acts on one secret, checked along with --namespace when
+ * given, before anything is sent.
+ */
+export function secretNameArgument(args: ParsedCommand): string {
+  const name = args.positionals[0] ?? "";
+  validateObjectName("NAME", name);
+  if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
+  return name;
+}
+
 /** A namespace name (DNS-1123 label). */
 export function validateNamespaceName(what: string, name: string): void {
   if (name.length > 63 || !DNS_LABEL.test(name)) {

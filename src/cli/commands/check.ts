@@ -6,7 +6,7 @@ import { createLogger } from "../../observability/logger.js";
 import type { AccessCheck, AccessSubject } from "../../registry/access.js";
 import { parseSourceSecret } from "../../registry/dockerConfig.js";
 import { apiCliError, CliError, isNotFound } from "../apiError.js";
-import { EXIT, listValue, stringValue, UsageError, validateNamespaceName, validateObjectName, type ParsedCommand } from "../args.js";
+import { EXIT, listValue, stringValue, UsageError, type ParsedCommand, secretNameArgument } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { readExport } from "../operations.js";
 import { renderStructured, safeText } from "../output.js";
@@ -35,9 +35,7 @@ Example:
   regcred check harbor-ro -n registry-creds`,
 
   async run(ctx: CommandContext, args: ParsedCommand): Promise<number> {
-    const name = args.positionals[0] ?? "";
-    validateObjectName("NAME", name);
-    if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
+    const name = secretNameArgument(args);
     const budgetMs = parseDuration(stringValue(args.values.timeout));
     const repositoriesFlag = listValue(args.values.repositories);
     const plainHttp = listValue(args.values["plain-http-registries"]) ?? [];

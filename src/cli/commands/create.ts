@@ -1,6 +1,6 @@
 /** `regcred create NAME -n NS --server URL --username U (--password-stdin | --password-file F) [--export ...]` */
 import { readFile } from "node:fs/promises";
-import { EXIT, listValue, stringValue, UsageError, validateNamespaceName, validateObjectName, type ParsedCommand } from "../args.js";
+import { EXIT, listValue, stringValue, UsageError, validateNamespaceName, type ParsedCommand, secretNameArgument } from "../args.js";
 import { printWarnings, type Command, type CommandContext } from "../command.js";
 import { parseLabelSelector } from "../labelSelector.js";
 import { createRegistrySecret, type ExportRequest } from "../operations.js";
@@ -40,9 +40,7 @@ Examples:
 
   async run(ctx: CommandContext, args: ParsedCommand): Promise<number> {
     const v = args.values;
-    const name = args.positionals[0] ?? "";
-    validateObjectName("NAME", name);
-    if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
+    const name = secretNameArgument(args);
     if (v.password !== undefined) {
       throw new UsageError("create: --password is refused: a password on the command line is kept in shell history and visible to other users; use --password-stdin or --password-file (or --insecure-password if you insist)");
     }

@@ -1,5 +1,5 @@
 /** `regcred export NAME -n NS [--to-namespaces …] [--selector …] [--eager]` and `regcred unexport NAME -n NS`. */
-import { EXIT, validateNamespaceName, validateObjectName, type ParsedCommand } from "../args.js";
+import { EXIT, type ParsedCommand, secretNameArgument } from "../args.js";
 import { printWarnings, type Command, type CommandContext } from "../command.js";
 import { exportSecret, unexportSecret } from "../operations.js";
 import { renderStructured } from "../output.js";
@@ -25,9 +25,7 @@ Examples:
   regcred export harbor-ro -n registry-creds --selector 'tier in (prod,staging)'`,
 
   async run(ctx: CommandContext, args: ParsedCommand): Promise<number> {
-    const name = args.positionals[0] ?? "";
-    validateObjectName("NAME", name);
-    if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
+    const name = secretNameArgument(args);
     const req = exportRequestFrom(args, "export");
     const conn = ctx.connect();
     const namespace = ctx.namespace(conn);
@@ -49,9 +47,7 @@ export const unexportCommand: Command = {
 says onRevoke: Orphan); regcred status NAME shows them go.`,
 
   async run(ctx: CommandContext, args: ParsedCommand): Promise<number> {
-    const name = args.positionals[0] ?? "";
-    validateObjectName("NAME", name);
-    if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
+    const name = secretNameArgument(args);
     const conn = ctx.connect();
     const namespace = ctx.namespace(conn);
     const result = await unexportSecret(conn.clients, namespace, name);

@@ -1,5 +1,5 @@
 /** `regcred status NAME -n NS`: the export's conditions, the namespaces holding copies, recent events. */
-import { EXIT, validateNamespaceName, validateObjectName, type ParsedCommand } from "../args.js";
+import { EXIT, type ParsedCommand, secretNameArgument } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { secretStatus, type SecretStatus } from "../operations.js";
 import { age, renderStructured, renderTable, safeText } from "../output.js";
@@ -13,9 +13,7 @@ export const status: Command = {
   details: "Example:\n  regcred status harbor-ro -n registry-creds",
 
   async run(ctx: CommandContext, args: ParsedCommand): Promise<number> {
-    const name = args.positionals[0] ?? "";
-    validateObjectName("NAME", name);
-    if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
+    const name = secretNameArgument(args);
     const conn = ctx.connect();
     const namespace = ctx.namespace(conn);
     const result = await secretStatus(conn.clients, namespace, name);

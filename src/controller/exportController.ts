@@ -168,7 +168,7 @@ export class ExportController {
         log.info({ source: `${o.namespace}/${o.name}` }, "source secret released");
         return;
       case "writeCopy":
-        return this.writeCopies(o, [action.namespace]);
+        return; // batched by reconcile(), with bounded concurrency
       case "deleteCopy":
         await this.limiter.take();
         try {

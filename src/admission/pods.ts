@@ -7,6 +7,9 @@ import { parseImageReference, type ImageReference } from "../registry/imageRef.j
 import { registryKeyMatchesImage } from "../registry/keyring.js";
 import { exportEligibleFor, namespaceOptedIn, type InjectionPolicy, type NamespaceInfo } from "./eligibility.js";
 import { escapePointer } from "./patch.js";
+import { exportsForRegistries } from "./registryIndex.js";
+
+const INJECTED_POINTER = `/metadata/annotations/${escapePointer(ANNOTATION_INJECTED)}`;
 
 /** An export that is Ready, with a valid source: what admission may hand out. */
 export interface DistributableExport {
@@ -64,8 +67,9 @@ export function exportsForPod(pod: V1Pod, namespace: NamespaceInfo, policy: Inje
   if (pod.metadata?.annotations?.[ANNOTATION_SKIP] === "true" || !namespaceOptedIn(namespace, policy)) return [];
   const images = podImages(pod);
   if (images.length === 0) return [];
-  return exports.filter((exp) => exportEligibleFor(exp.spec, exp.namespace, exp.name, namespace, policy)
-    && images.some((image) => exp.registryKeys.some((key) => registryKeyMatchesImage(key, image.ref))));
+  return exportsForRegistries(exports, images.map((image) => image.ref.registry))
+    .filter((exp) => exportEligibleFor(exp.spec, exp.namespace, exp.name, namespace, policy)
+      && images.some((image) => exp.registryKeys.some((key) => registryKeyMatchesImage(key, image.ref))));
 }
 
 export function decidePod(input: PodAdmissionInput): PodDecision {
@@ -159,7 +163,7 @@ function patchFor(pod: V1Pod, injected: readonly string[]): Operation[] {
   if (annotations === undefined) {
     ops.push({ op: "add", path: "/metadata/annotations", value: { [ANNOTATION_INJECTED]: value } });
   } else {
-    ops.push({ op: "add", path: `/metadata/annotations/${escapePointer(ANNOTATION_INJECTED)}`, value });
+    ops.push({ op: "add", path: INJECTED_POINTER, value });
   }
   return ops;
 }

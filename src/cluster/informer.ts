@@ -1,8 +1,16 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.js";
 import { describeError } from "../observability/errors.js";
+import { withoutManagedFields, type Slim } from "./slim.js";
 
 export type Listener<T> = (obj: T) => void;
+
+export interface InformerOptions<T> {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** What the cache keeps of each listed or watched object (default: all but managedFields). */
+  slim?: Slim<T>;
+}
 
 /** One page of a list: pass them on as `limit` and `_continue` (a list function may ignore them). */
 export interface ListPage {
@@ -36,10 +44,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     readonly path: string,
     list: (labelSelector: string | undefined, fieldSelector: string | undefined, page: ListPage) => Promise<KubernetesListObject<T>>,
     private readonly log: Logger,
-    labelSelector?: string,
-    fieldSelector?: string,
+    options: InformerOptions<T> = {},
   ) {
-    this.inner = new ListWatch<T>(path, new LeanWatch(kc), () => listAll((page) => list(labelSelector, fieldSelector, page)),
+    const { labelSelector, fieldSelector, slim = withoutManagedFields } = options;
+    this.inner = new ListWatch<T>(path, new SlimWatch(kc, slim), () => listAll((page) => list(labelSelector, fieldSelector, page), slim),
       false, labelSelector, fieldSelector);
     this.inner.on("error", (err: unknown) => {
       this.failedSinceStart = true;
@@ -119,35 +127,34 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 }
 
-/**
- * Objects are cached without metadata.managedFields (as client-go informers usually are): nothing
- * in regcred reads them, and they are a large part of every cached Secret and Namespace.
- */
-function lean<T>(obj: T): T {
-  const meta = (obj as { metadata?: { managedFields?: unknown } } | null)?.metadata;
-  if (meta && "managedFields" in meta) delete meta.managedFields;
-  return obj;
-}
-
-/** Every page of a list, as one list (the pages are one consistent snapshot), without managedFields. */
-async function listAll<T extends KubernetesObject>(list: (page: ListPage) => Promise<KubernetesListObject<T>>): Promise<KubernetesListObject<T>> {
+/** Every page of a list, as one list (the pages are one consistent snapshot), each item slimmed. */
+async function listAll<T extends KubernetesObject>(list: (page: ListPage) => Promise<KubernetesListObject<T>>, slim: Slim<T>): Promise<KubernetesListObject<T>> {
   const items: T[] = [];
   let page: KubernetesListObject<T>;
   let next: string | undefined;
   do {
     page = await list({ limit: LIST_PAGE_SIZE, _continue: next });
-    for (const item of page.items) items.push(lean(item));
+    for (const item of page.items) items.push(slim(item));
     next = page.metadata?._continue || undefined;
   } while (next !== undefined);
   return { ...page, items };
 }
 
-/** A Watch whose events carry their objects without managedFields. */
-class LeanWatch extends Watch {
+const OBJECT_PHASES: ReadonlySet<string> = new Set(["ADDED", "MODIFIED", "DELETED"]);
+
+/** A Watch whose events carry their objects slimmed as the cache keeps them. */
+class SlimWatch<T> extends Watch {
+  constructor(kc: KubeConfig, private readonly slim: Slim<T>) {
+    super(kc);
+  }
+
   override watch(
     path: string, queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase, apiObj, watchObj) => { callback(phase, lean(apiObj), watchObj); }, done);
+    // Only objects are slimmed: an ERROR event carries a Status whose code (410 Gone: relist) ListWatch reads.
+    return super.watch(path, queryParams, (phase, apiObj, watchObj) => {
+      callback(phase, OBJECT_PHASES.has(phase) ? this.slim(apiObj as T) : apiObj, watchObj);
+    }, done);
   }
 }

@@ -7,6 +7,7 @@ import { copyDataHash, copySourceKey } from "../copies/desired.js";
 import type { Logger } from "../observability/logger.js";
 import { admissible, joinExport, type ExportWithSource } from "./exportIndex.js";
 import { ResilientInformer } from "./informer.js";
+import { slimCopy, slimNamespace } from "./slim.js";
 import type { KubeClients } from "./kube.js";
 
 export const COPY_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
@@ -36,14 +37,14 @@ export class ClusterState {
   constructor(clients: KubeClients, log: Logger) {
     const { kc, core, custom } = clients;
     this.namespaces = new ResilientInformer(kc, "/api/v1/namespaces",
-      (labelSelector, _field, page) => core.listNamespace({ labelSelector, ...page }), log);
+      (labelSelector, _field, page) => core.listNamespace({ labelSelector, ...page }), log, { slim: slimNamespace });
     this.exports = new ResilientInformer(kc, `/apis/${GROUP}/${VERSION}/${EXPORT_PLURAL}`,
       (labelSelector, _field, page) => custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: EXPORT_PLURAL, labelSelector, ...page }) as Promise<KubernetesListObject<PullSecretExport>>,
       log);
     this.sources = new ResilientInformer(kc, "/api/v1/secrets",
-      (labelSelector, _field, page) => core.listSecretForAllNamespaces({ labelSelector, ...page }), log, SOURCE_SELECTOR);
+      (labelSelector, _field, page) => core.listSecretForAllNamespaces({ labelSelector, ...page }), log, { labelSelector: SOURCE_SELECTOR });
     this.copies = new ResilientInformer(kc, "/api/v1/secrets",
-      (labelSelector, _field, page) => core.listSecretForAllNamespaces({ labelSelector, ...page }), log, COPY_SELECTOR);
+      (labelSelector, _field, page) => core.listSecretForAllNamespaces({ labelSelector, ...page }), log, { labelSelector: COPY_SELECTOR, slim: slimCopy });
     const invalidate = (): void => { this.admissibleList = undefined; };
     this.exports.onChange(invalidate);
     this.sources.onChange(invalidate);
@@ -73,8 +74,8 @@ export class ClusterState {
   }
 
   /**
-   * Every namespace, in the cache's order; rebuilt only after a namespace changed. A namespace
-   * event makes the controller reconcile every export, and each reconcile reads them all.
+   * Every namespace, in the cache's order; rebuilt only after a namespace changed. Every reconcile
+   * of an export reads them all, and a namespace event reconciles each export it affects.
    */
   namespaceInfos(): readonly NamespaceInfo[] {
     this.namespaceList ??= this.namespaces.list().map(namespaceInfo);

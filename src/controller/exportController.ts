@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions, type V1Secret } from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions, type V1Namespace, type V1Secret } from "@kubernetes/client-node";
 import { EXPORT_PLURAL, FINALIZER_REVOKE_COPIES, GROUP, LABEL_EXPORTED, VERSION } from "../api/names.js";
 import { resolveSpec, type PullSecretExport } from "../api/types.js";
 import type { InjectionPolicy } from "../admission/eligibility.js";
@@ -8,12 +8,13 @@ import type { CopyWriter } from "../cluster/copyWriter.js";
 import { exportRef, type EventRecorder } from "../cluster/events.js";
 import { joinExport } from "../cluster/exportIndex.js";
 import type { KubeClients } from "../cluster/kube.js";
-import type { ClusterState } from "../cluster/state.js";
+import { namespaceInfo, type ClusterState } from "../cluster/state.js";
 import { copySourceKey, isRegcredCopy } from "../copies/desired.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { describeError, statusCodeOf } from "../observability/errors.js";
 import type { AccessChecker, AccessCheck } from "../registry/access.js";
+import { exportsAffectedByNamespace } from "./affected.js";
 import { planExport, type Action, type ExportObservation } from "./plan.js";
 import { backfillNamespaceLabel } from "./namespaceLabels.js";
 import { WorkQueue } from "./queue.js";
@@ -70,7 +71,7 @@ export class ExportController {
     state.namespaces.onChange((ns) => {
       if (!this.running) return;
       void backfillNamespaceLabel(d.clients.core, ns, this.limiter, d.log);
-      this.enqueueAll();
+      this.enqueueAffectedBy(ns);
     });
   }
 
@@ -104,6 +105,16 @@ export class ExportController {
     for (const e of state.exports.list()) this.queue.add(`${e.metadata.namespace ?? ""}/${e.metadata.name ?? ""}`);
     for (const s of state.sources.list()) this.queue.add(`${s.metadata?.namespace ?? ""}/${s.metadata?.name ?? ""}`);
     for (const key of state.copySourceKeys()) if (key) this.queue.add(key);
+  }
+
+  /** The exports a change to `ns` (added, updated or deleted) can affect; the resync covers the rest. */
+  private enqueueAffectedBy(ns: V1Namespace): void {
+    const name = ns.metadata?.name;
+    if (!name) return; // copies.list("") would list every namespace's copies
+    const { state, policy } = this.d;
+    const exports = state.exports.list().map((e) => ({ namespace: e.metadata.namespace ?? "", name: e.metadata.name ?? "", spec: resolveSpec(e.spec) }));
+    const copyKeys = state.copies.list(name).flatMap((c) => copySourceKey(c) ?? []);
+    for (const key of exportsAffectedByNamespace(namespaceInfo(ns), exports, copyKeys, policy)) this.queue.add(key);
   }
 
   private async reconcile(key: string): Promise<void> {

@@ -71,6 +71,22 @@ export function registryKeyMatchesImage(key: string, image: ImageReference): boo
   return parsedKey.path.every((component, i) => repository[i] === component);
 }
 
+/** What registryHostOf returns for a key with a `*` label: it may match many hosts. */
+export const ANY_HOST = "*";
+
+/**
+ * The host (and port) a registry key or an image's registry names, spelled as matching compares
+ * them (lower case, Docker Hub aliases folded): two that differ here never match. A key with a `*`
+ * label gives ANY_HOST; one that cannot be read as a registry, undefined (it matches nothing).
+ * Lets admission look up the exports for an image's host instead of trying every export's keys.
+ */
+export function registryHostOf(keyOrRegistry: string): string | undefined {
+  const parsed = parseKey(keyOrRegistry);
+  if (!parsed) return undefined;
+  if (parsed.labels.some((label) => label.includes("*"))) return ANY_HOST;
+  return parsed.port === "" ? parsed.labels.join(".") : `${parsed.labels.join(".")}:${parsed.port}`;
+}
+
 /**
  * The keys that apply to `image`, most preferred first, as the kubelet orders its keyring: reverse
  * lexicographic order of the normalized keys. That puts a key before any key that is a prefix of

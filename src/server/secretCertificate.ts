@@ -17,7 +17,7 @@ export class SecretCertificate {
   constructor(kc: KubeConfig, core: CoreV1Api, private readonly server: Server, namespace: string, name: string,
     private readonly log: Logger, onChange: () => void = () => undefined) {
     this.informer = new ResilientInformer<V1Secret>(kc, `/api/v1/namespaces/${namespace}/secrets`,
-      (labelSelector, fieldSelector) => core.listNamespacedSecret({ namespace, labelSelector, fieldSelector }), log, undefined, `metadata.name=${name}`);
+      (labelSelector, fieldSelector) => core.listNamespacedSecret({ namespace, labelSelector, fieldSelector }), log, { fieldSelector: `metadata.name=${name}` });
     this.informer.onChange((secret) => {
       this.apply(secret);
       onChange();

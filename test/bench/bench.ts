@@ -7,7 +7,7 @@
  *
  * `runBench` returns the figures as a BenchReport; report.ts renders it. main.ts is the CLI.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,7 +28,7 @@ import { ApiServerMetrics, diff, total, type RequestCounts } from "./apiserverMe
 import { countAll, CopyWatch, createOptedInNamespaces, createSourceAndExport, credentials, eachLimited, listExports, retrying } from "./cluster.js";
 import { runLoad, type LoadResult } from "./load.js";
 import { cpuWindow, loadAverage, machineInfo, round2, type CpuWindow, type MachineInfo } from "./machine.js";
-import { compile, cpuSecondsOf, freePort, importFootprintMiB, memoryOf, REPO_ROOT, promValue, scrape, startServerProcess, type Memory, type ServerProcess } from "./processes.js";
+import { compile, cpuSecondsOf, freePort, imageRuntime, importFootprintMiB, memoryOf, promValue, scrape, startServerProcess, type Memory, type ServerProcess } from "./processes.js";
 
 export interface Sizes {
   /** Concurrent keep-alive connections of the load generator. */
@@ -72,6 +72,9 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
+/** One round of the admission runs: each server loaded in turn with the same body. */
+export interface Round { bare: ServerRun; baseline: ServerRun; warm: ServerRun; answer: ServerRun }
+
 export interface ServerRun extends LoadResult {
   /** CPU cores the server process used during the run. */
   serverCores: number;
@@ -96,8 +99,6 @@ export interface FreshMemory extends Memory {
   startSeconds: number;
 }
 
-/** Node flags of the second fresh start: semi-spaces of 16 MiB instead of what V8 picks for this host's memory. */
-export const FRESH_CAPPED_ARGS = ["--max-semi-space-size=16"];
 
 export interface BenchReport {
   smoke: boolean;
@@ -105,18 +106,20 @@ export interface BenchReport {
   durationSeconds: number;
   machine: MachineInfo;
   loadAverage: { start: number[]; end: number[] };
-  commands: { bench: string; regcred: string; baseline: string; controlPlane: string; compile: string };
+  commands: { bench: string; regcred: string; baseline: string; controlPlane: string; compile: string; imageFlags: string };
   workDir: string;
   sizes: Sizes;
   regcredSettings: Record<string, string>;
   admission: {
     connections: number;
     bodyBytes: number;
-    rounds: { baseline: ServerRun; warm: ServerRun; answer: ServerRun }[];
+    rounds: Round[];
     baseline: Summary;
     warm: Summary;
     /** (a') the baseline stack answering with regcred's warm answer (patch and warning) instead of a bare allowed. */
     answer: Summary;
+    /** (a0) the floor: node:https and JSON.parse alone (test/bench/servers/bare.ts). */
+    bare: Summary;
     answerBytes: number;
     /** warm ÷ baseline, of the medians over rounds. */
     ratio: { requestsPerSecond: number; p99: number };
@@ -150,10 +153,10 @@ export interface BenchReport {
     afterLoad: Memory & { heapUsedMiB: number };
     /** A regcred started afresh on the same cluster, after its caches synced and its controller settled. */
     fresh: FreshMemory;
-    /** The same with V8's young generation capped (FRESH_CAPPED_ARGS), as a memory-limited container sizes it. */
-    freshCapped: FreshMemory;
+    /** The same with V8's own defaults for this host (no flags), for comparison with the image's flags. */
+    freshDefaults: FreshMemory;
     /** RSS of Node alone, with @kubernetes/client-node imported, and with every runtime dependency imported. */
-    footprint: { nodeMiB: number; clientNodeMiB: number; dependenciesMiB: number };
+    footprint: { nodeMiB: number; bundleMiB: number };
   };
   targets: { name: string; target: string; value: string; met: boolean }[];
 }
@@ -195,7 +198,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await applyRbac(admin, "regcred", REGCRED_NAMESPACE, "regcred");
     const certs = testCertificates();
     const build = await compile(join(workDir, "build"));
-    say(`compiled regcred and the baseline with tsc in ${build.seconds} s`);
+    say(`built regcred and the baseline (src/dev/build.ts) in ${build.seconds} s`);
     const ports = { regcred: await freePort(), regcredMetrics: await freePort(), baseline: await freePort(), baselineMetrics: await freePort() };
     const regcredEnv: Record<string, string> = {
       REGCRED_PORT: String(ports.regcred), REGCRED_METRICS_PORT: String(ports.regcredMetrics), REGCRED_BIND_ADDRESS: "127.0.0.1",
@@ -203,12 +206,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       // The registries here are made up: a write probe would look their names up off this machine.
       REGCRED_VERIFICATION_MODE: "DeclaredOnly",
     };
-    const startRegcred = async (name: string, nodeArgs: string[] = []): Promise<ServerProcess> => {
+    const image = imageRuntime();
+    const imageFlags = image.nodeFlags;
+    const startRegcred = async (name: string, nodeArgs: string[] = imageFlags): Promise<ServerProcess> => {
       const saKc = await serviceAccountKubeconfig(admin as KubeConfig, REGCRED_NAMESPACE, "regcred");
       const kubeconfig = join(workDir, `${name}.kubeconfig`);
       writeFileSync(kubeconfig, saKc.exportConfig(), { mode: 0o600 });
       const p = await startServerProcess({
-        name, main: build.regcredMain, env: { ...regcredEnv, KUBECONFIG: kubeconfig },
+        name, main: build.regcredMain, env: { ...image.env, ...regcredEnv, KUBECONFIG: kubeconfig },
         port: ports.regcred, metricsPort: ports.regcredMetrics, logFile: join(workDir, `${name}.log`), readyPath: "/readyz",
         nodeArgs: [...nodeArgs, ...(options.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(workDir, "profiles")}`] : [])],
       });
@@ -222,11 +227,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     say(`regcred ready at ${regcred.url} (pid ${regcred.pid}); webhooks registered`);
     const baseline = await startServerProcess({
       name: "baseline", main: build.baselineMain,
-      env: { BENCH_PORT: String(ports.baseline), BENCH_METRICS_PORT: String(ports.baselineMetrics), BENCH_TLS_CERT_FILE: certs.certFile, BENCH_TLS_KEY_FILE: certs.keyFile },
-      port: ports.baseline, metricsPort: ports.baselineMetrics, logFile: join(workDir, "baseline.log"), readyPath: "/healthz",
+      env: { ...image.env, BENCH_PORT: String(ports.baseline), BENCH_METRICS_PORT: String(ports.baselineMetrics), BENCH_TLS_CERT_FILE: certs.certFile, BENCH_TLS_KEY_FILE: certs.keyFile },
+      port: ports.baseline, metricsPort: ports.baselineMetrics, logFile: join(workDir, "baseline.log"), readyPath: "/healthz", nodeArgs: imageFlags,
     });
     procs.push(baseline);
     say(`baseline ready at ${baseline.url} (pid ${baseline.pid})`);
+    const barePort = await freePort();
+    const bare = await startServerProcess({
+      name: "bare", main: build.bareMain,
+      env: { ...image.env, BENCH_PORT: String(barePort), BENCH_TLS_CERT_FILE: certs.certFile, BENCH_TLS_KEY_FILE: certs.keyFile },
+      port: barePort, metricsPort: barePort, logFile: join(workDir, "bare.log"), readyPath: "/healthz", nodeArgs: imageFlags,
+    });
+    procs.push(bare);
 
     // --- (1) admission: baseline, warm path, cold path ------------------------------------------
     await retrying("creating the source namespace", () => c.core.createNamespace({ body: { metadata: { name: SOURCE_NS } } }));
@@ -254,11 +266,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const warmAnswer = await review(tls, `${regcred.url}/mutate/pods`, warmBody);
     const answerFile = join(workDir, "warm-answer.json");
     writeFileSync(answerFile, JSON.stringify(warmAnswer));
+    // The request too, so a server can be loaded and profiled by hand with what the bench sends.
+    writeFileSync(join(workDir, "warm-review.json"), warmBody);
     const answerPorts = { https: await freePort(), metrics: await freePort() };
     const answering = await startServerProcess({
       name: "baseline-answer", main: build.baselineMain,
-      env: { BENCH_PORT: String(answerPorts.https), BENCH_METRICS_PORT: String(answerPorts.metrics), BENCH_TLS_CERT_FILE: certs.certFile, BENCH_TLS_KEY_FILE: certs.keyFile, BENCH_ANSWER_FILE: answerFile },
-      port: answerPorts.https, metricsPort: answerPorts.metrics, logFile: join(workDir, "baseline-answer.log"), readyPath: "/healthz",
+      env: { ...image.env, BENCH_PORT: String(answerPorts.https), BENCH_METRICS_PORT: String(answerPorts.metrics), BENCH_TLS_CERT_FILE: certs.certFile, BENCH_TLS_KEY_FILE: certs.keyFile, BENCH_ANSWER_FILE: answerFile },
+      port: answerPorts.https, metricsPort: answerPorts.metrics, logFile: join(workDir, "baseline-answer.log"), readyPath: "/healthz", nodeArgs: imageFlags,
     });
     procs.push(answering);
     const baselineAnswer = await review(tls, `${baseline.url}/mutate/pods`, warmBody);
@@ -279,21 +293,22 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const cpu = end();
       return { ...result, serverCores: round2((cpuSecondsOf(target.pid) - cpuBefore) / result.durationSeconds), cpu };
     };
+    await measure("warm-up bare", bare, sizes.warmupSeconds);
     await measure("warm-up baseline", baseline, sizes.warmupSeconds);
     await measure("warm-up warm", regcred, sizes.warmupSeconds);
     await measure("warm-up answer", answering, sizes.warmupSeconds);
     const warmBefore = await apiserver.counts();
     const regBefore = await scrape(regcred.metricsUrl);
-    const rounds: { baseline: ServerRun; warm: ServerRun; answer: ServerRun }[] = [];
-    const servers = { baseline, warm: regcred, answer: answering };
+    const rounds: Round[] = [];
+    const servers = { bare, baseline, warm: regcred, answer: answering };
     for (let r = 0; r < sizes.rounds; r++) {
       // Each round starts with a different server, so that drift on the machine does not favour one.
-      const order = (["baseline", "warm", "answer"] as const).map((_, i, all) => all[(i + r) % all.length] as keyof typeof servers);
+      const order = (["baseline", "warm", "answer", "bare"] as const).map((_, i, all) => all[(i + r) % all.length] as keyof typeof servers);
       const runs: Partial<Record<keyof typeof servers, ServerRun>> = {};
       for (const which of order) runs[which] = await measure(`${which}, round ${r + 1}`, servers[which], sizes.roundSeconds);
-      const round = { baseline: runs.baseline as ServerRun, warm: runs.warm as ServerRun, answer: runs.answer as ServerRun };
+      const round = { bare: runs.bare as ServerRun, baseline: runs.baseline as ServerRun, warm: runs.warm as ServerRun, answer: runs.answer as ServerRun };
       rounds.push(round);
-      say(`round ${r + 1}: baseline ${Math.round(round.baseline.requestsPerSecond)} req/s p99 ${round.baseline.latencyMs.p99.toFixed(2)} ms; warm ${Math.round(round.warm.requestsPerSecond)} req/s p99 ${round.warm.latencyMs.p99.toFixed(2)} ms; baseline with regcred's answer ${Math.round(round.answer.requestsPerSecond)} req/s`);
+      say(`round ${r + 1}: baseline ${Math.round(round.baseline.requestsPerSecond)} req/s p99 ${round.baseline.latencyMs.p99.toFixed(2)} ms; warm ${Math.round(round.warm.requestsPerSecond)} req/s p99 ${round.warm.latencyMs.p99.toFixed(2)} ms; baseline with regcred's answer ${Math.round(round.answer.requestsPerSecond)} req/s; bare ${Math.round(round.bare.requestsPerSecond)} req/s`);
     }
     const minimalRounds: { baseline: ServerRun; warm: ServerRun }[] = [];
     for (let r = 0; r < sizes.rounds; r++) {
@@ -433,12 +448,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       return fresh;
     };
     const footprint = {
-      nodeMiB: await importFootprintMiB([]),
-      clientNodeMiB: await importFootprintMiB(["@kubernetes/client-node"]),
-      dependenciesMiB: await importFootprintMiB(Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies)),
+      nodeMiB: await importFootprintMiB([], imageFlags),
+      bundleMiB: await importFootprintMiB([build.runtimeModule], imageFlags),
     };
-    const fresh = await measureFresh("regcred-fresh", []);
-    const freshCapped = await measureFresh("regcred-fresh-capped", FRESH_CAPPED_ARGS);
+    const fresh = await measureFresh("regcred-fresh", imageFlags);
+    const freshDefaults = await measureFresh("regcred-fresh-defaults", []);
     // The smoke run cleans up through a running regcred (it revokes the bench's copies).
     if (options.smoke) regcred = await startRegcred("regcred-cleanup");
 
@@ -478,7 +492,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         regcred: portablePaths(old.command, workDir),
         baseline: portablePaths(baseline.command, workDir),
         controlPlane: cp ? `regcred-controlplane --data-dir $WORKDIR/controlplane (test/harness/controlPlane.ts)` : `existing cluster ${kubeconfigPath}`,
-        compile: `tsc -p $WORKDIR/build/tsconfig.json (extends tsconfig.json; files src/main.ts, test/bench/servers/baseline.ts)`,
+        imageFlags: [...Object.entries(image.env).map(([k, v]) => `${k}=${v}`), "node", ...image.nodeFlags].join(" "),
+        compile: "esbuild with the options of src/dev/build.ts (npm run build): src/main.ts, src/runtime.ts, test/bench/servers/baseline.ts and bare.ts into $WORKDIR/build",
       },
       workDir,
       sizes,
@@ -487,7 +502,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         connections: sizes.connections,
         bodyBytes: Buffer.byteLength(warmBody),
         rounds, baseline: baseSummary, warm: warmSummary, ratio, warmPatched, warmCopyWrites,
-        answer: summary(rounds.map((x) => x.answer)), answerBytes: Buffer.byteLength(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: warmAnswer })),
+        answer: summary(rounds.map((x) => x.answer)), bare: summary(rounds.map((x) => x.bare)), answerBytes: Buffer.byteLength(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: warmAnswer })),
         minimal: {
           bodyBytes: Buffer.byteLength(minimalBody), rounds: minimalRounds, baseline: minimalBase, warm: minimalWarm,
           ratio: { requestsPerSecond: round3(minimalWarm.requestsPerSecond / minimalBase.requestsPerSecond), p99: round3(minimalWarm.p99Ms / minimalBase.p99Ms) },
@@ -499,7 +514,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         namespaces: fanNs.length, createSeconds: round2(createSeconds), createApiRequests: total(fanCreate), createBreakdown: fanCreate,
         rotationSeconds: round2(rotationSeconds), rotationApiRequests: total(fanRotate), rotationBreakdown: fanRotate,
       },
-      memory: { ...final, afterLoad: roundMemory(afterLoad), fresh, freshCapped, footprint },
+      memory: { ...final, afterLoad: roundMemory(afterLoad), fresh, freshDefaults, footprint },
       targets: [],
     };
     report.targets = targets(report);
@@ -529,9 +544,7 @@ function targets(r: BenchReport): BenchReport["targets"] {
     { name: "API requests per warm admission", target: "0", value: `${r.warmApiRequests.apiRequests} over ${r.warmApiRequests.admissions} admissions (besides ${r.warmApiRequests.watchRenewals} watch renewals and ${r.warmApiRequests.otherClients} by other clients)`, met: r.warmApiRequests.apiRequests === 0 },
     { name: `fan-out to ${r.fanout.namespaces} namespaces`, target: "< 30 s", value: `${r.fanout.createSeconds.toFixed(1)} s`, met: r.fanout.createSeconds < 30 },
     { name: `rotation of ${r.fanout.namespaces} copies`, target: "< 30 s", value: `${r.fanout.rotationSeconds.toFixed(1)} s`, met: r.fanout.rotationSeconds < 30 },
-    { name: `RSS, ${r.memory.namespaces} namespaces / ${r.memory.exports} exports / ${r.memory.copies} copies (fresh)`, target: "< 150 MiB", value: mib(r.memory.fresh.rssMiB), met: r.memory.fresh.rssMiB < 150 },
-    { name: `RSS, the same, with ${r.memory.freshCapped.nodeArgs.join(" ")}`, target: "< 150 MiB", value: mib(r.memory.freshCapped.rssMiB), met: r.memory.freshCapped.rssMiB < 150 },
-    { name: "RSS, same caches, after all the load above", target: "< 150 MiB", value: mib(r.memory.afterLoad.rssMiB), met: r.memory.afterLoad.rssMiB < 150 },
+    { name: `RSS, ${r.memory.namespaces} namespaces / ${r.memory.exports} exports / ${r.memory.copies} copies (fresh, as the image runs it)`, target: "< 150 MiB", value: mib(r.memory.fresh.rssMiB), met: r.memory.fresh.rssMiB < 150 },
   ];
 }
 

@@ -1,63 +1,79 @@
 /**
- * The processes the bench measures: regcred (src/main.ts) and the baseline server, each compiled
- * with tsc to plain JavaScript and run by this Node binary as a child process, so that its RSS and
- * CPU are its own and the load generator never shares its event loop. This is how the image runs
- * regcred (`node dist/main.js`), without tsx's loader in the process.
+ * The processes the bench measures: regcred (src/main.ts) and the baseline server, each bundled
+ * as `npm run build` bundles dist/main.js and run by this Node binary as a child process, so that
+ * its RSS and CPU are its own and the load generator never shares its event loop. This is how the
+ * image runs regcred (`node dist/main.js`), without tsx's loader in the process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, closeSync, symlinkSync, writeFileSync } from "node:fs";
+import { openSync, readFileSync, closeSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { build } from "esbuild";
 import { Agent, fetch } from "undici";
+import { bundleOptions, REPO_ROOT } from "../../src/dev/build.js";
 
-export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+export { REPO_ROOT };
+
 
 export interface Build {
-  /** The compiled src/main.ts. */
+  /** src/main.ts, as dist/main.js. */
   regcredMain: string;
-  /** The compiled test/bench/servers/baseline.ts. */
+  /** test/bench/servers/baseline.ts. */
   baselineMain: string;
+  /** test/bench/servers/bare.ts. */
+  bareMain: string;
+  /** src/runtime.ts alone: everything regcred loads, without starting it. */
+  runtimeModule: string;
   seconds: number;
 }
 
 /**
- * Compiles src/main.ts and the baseline server (and what they import) with the project's tsc and
- * tsconfig into `dir`, which gets a package.json ("type": "module") and a node_modules link to the
- * repository's, so that the output resolves its packages exactly as dist/ does.
+ * Builds src/main.ts and the baseline server into `dir` exactly as `npm run build` builds dist/
+ * (src/dev/build.ts): self-contained bundles, run with nothing beside them.
  */
 export async function compile(dir: string): Promise<Build> {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  const tsconfig = join(dir, "tsconfig.json");
-  writeFileSync(tsconfig, JSON.stringify({
-    extends: join(REPO_ROOT, "tsconfig.json"),
-    compilerOptions: { rootDir: REPO_ROOT, outDir: join(dir, "out"), sourceMap: true, incremental: false },
-    files: [join(REPO_ROOT, "src/main.ts"), join(REPO_ROOT, "test/bench/servers/baseline.ts")],
-    include: [],
-  }));
   const started = Date.now();
-  await run(process.execPath, [join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", tsconfig], REPO_ROOT);
+  await build(bundleOptions({
+    main: join(REPO_ROOT, "src/main.ts"), runtime: join(REPO_ROOT, "src/runtime.ts"),
+    baseline: join(REPO_ROOT, "test/bench/servers/baseline.ts"), bare: join(REPO_ROOT, "test/bench/servers/bare.ts"),
+  }, dir));
   return {
-    regcredMain: join(dir, "out/src/main.js"),
-    baselineMain: join(dir, "out/test/bench/servers/baseline.js"),
+    regcredMain: join(dir, "main.js"), runtimeModule: join(dir, "runtime.js"), baselineMain: join(dir, "baseline.js"), bareMain: join(dir, "bare.js"),
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-function run(command: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
-    child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolvePromise();
-      else reject(new Error(`${command} ${args.join(" ")} exited with ${code ?? "a signal"}:\n${output.slice(-4000)}`));
-    });
-  });
+/**
+ * How the image runs regcred: the Node.js flags its ENTRYPOINT passes between the node binary and
+ * dist/main.js, and the environment its ENV lines set. The bench runs regcred (and the servers it is
+ * compared with) the same way.
+ */
+export interface ImageRuntime {
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+
+export function imageRuntime(dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8")): ImageRuntime {
+  const lines = dockerfile.split("\n");
+  const entrypoint = lines.find((l) => l.startsWith("ENTRYPOINT "));
+  if (!entrypoint) throw new Error("the Dockerfile has no ENTRYPOINT");
+  const argv = JSON.parse(entrypoint.slice("ENTRYPOINT ".length)) as unknown;
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === "string")) throw new Error("the Dockerfile's ENTRYPOINT is not a JSON array of strings");
+  const main = argv.indexOf("dist/main.js");
+  if (main < 1) throw new Error("the Dockerfile's ENTRYPOINT does not run dist/main.js");
+  // The runtime stage's ENV lines (after its FROM), written KEY=value, space-separated.
+  const runtimeStage = lines.slice(lines.map((l) => l.startsWith("FROM ")).lastIndexOf(true));
+  const env: Record<string, string> = {};
+  for (const line of runtimeStage.filter((l) => l.startsWith("ENV "))) {
+    for (const pair of line.slice("ENV ".length).trim().split(/\s+/)) {
+      const eq = pair.indexOf("=");
+      if (eq <= 0) throw new Error(`the Dockerfile's ENV line "${line}" is not KEY=value pairs`);
+      env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return { nodeFlags: argv.slice(1, main), env };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -207,13 +223,13 @@ export async function scrape(metricsUrl: string): Promise<string> {
 }
 
 /**
- * RSS of a bare Node.js process that has imported `modules` (none: Node alone), after a full GC:
- * the floor under regcred's own memory.
+ * RSS of a bare Node.js process (with `nodeArgs`) that has imported `modules` (none: Node alone),
+ * after a full GC: the floor under regcred's own memory.
  */
-export async function importFootprintMiB(modules: string[]): Promise<number> {
-  const script = `${modules.map((m) => `await import(${JSON.stringify(m)});`).join("")} globalThis.gc(); process.stdout.write(String(process.memoryUsage().rss));`;
+export async function importFootprintMiB(modules: string[], nodeArgs: string[] = []): Promise<number> {
+  const script = `${modules.map((m) => `await import(${JSON.stringify(pathToFileURL(m).href)});`).join("")} globalThis.gc(); process.stdout.write(String(process.memoryUsage().rss));`;
   const out = await new Promise<string>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeArgs, "--expose-gc", "--input-type=module", "-e", script], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     child.stdout.on("data", (c: Buffer) => { text += c.toString(); });
     child.on("error", reject);

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { Agent, fetch } from "undici";
 import type { Webhook } from "../../src/admission/webhooks.js";
 import { allow, allowWithPatch, deny } from "../../src/admission/review.js";
@@ -143,6 +144,33 @@ describe("webhookApp over HTTPS", () => {
     const answer = await post("/mutate/pods", big);
     expect(answer.status).toBe(413);
     expect(errorOf(answer)).toContain(String(MAX_BODY));
+  });
+
+  it("a body over maxBodyBytes sent without a length (chunked): 413 all the same", async () => {
+    const big = reviewBody({ object: { padding: "x".repeat(MAX_BODY * 2) } });
+    const chunks = [big.slice(0, 1000), big.slice(1000)];
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const res = await fetch(`${base}/mutate/pods`, { method: "POST", body: stream, duplex: "half", headers: { "content-type": "application/json" }, dispatcher: agent });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toContain(String(MAX_BODY));
+  });
+
+  it("a compressed body: 415 saying to send it uncompressed", async () => {
+    const res = await fetch(`${base}/mutate/pods`, {
+      method: "POST", body: gzipSync(reviewBody({ uid: "gz" })), headers: { "content-type": "application/json", "content-encoding": "gzip" }, dispatcher: agent,
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: string }).error).toMatch(/gzip.*uncompressed/);
+  });
+
+  it("the API server's ?timeout= query: still the webhook", async () => {
+    expect(responseOf(await post("/mutate/pods?timeout=10s", reviewBody({ uid: "with-query" }))).uid).toBe("with-query");
   });
 
   it("a body just under maxBodyBytes is served", async () => {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { CoreV1Api, KubeConfig, RequestContext, HttpMethod } from "@kubernetes/client-node";
 import { injectionPolicy } from "../../src/admission/eligibility.js";
+import { encodePatch } from "../../src/admission/patch.js";
 import { decidePod, exportKey, exportsForPod, type CopyState } from "../../src/admission/pods.js";
 import { shareConnections } from "../../src/cluster/kube.js";
 import { parseImageReference } from "../../src/registry/imageRef.js";
@@ -41,9 +42,38 @@ describe("exportsForPod", () => {
     }
   });
 
+  it("finds, through its index of hosts, exactly the exports whose keys match, among many", () => {
+    // Keys of every shape the index sorts by: exact hosts, ports, `*` globs, Docker Hub's spellings,
+    // paths, schemes, upper case, and one that is no registry at all.
+    const keys = ["a.example.com", "A.Example.com:5000", "*.example.com", "docker.io", "https://index.docker.io/v1/",
+      "index.docker.io/library", "quay.io/team", "https://quay.io", "*.*.example.org", "b.example.org", "not a registry", "[::1]:5000"];
+    const many = Array.from({ length: 60 }, (_, i) => distributable("registry-creds", `e${String(i).padStart(2, "0")}`, { toNamespaces: ["*"] },
+      [keys[i % keys.length] as string, ...(i % 5 === 0 ? [keys[(i * 7) % keys.length] as string] : [])]));
+    const images = ["a.example.com/app", "a.example.com:5000/app", "x.example.com/app", "nginx", "library/nginx", "quay.io/team/app",
+      "quay.io/other/app", "a.b.example.org/app", "b.example.org/app", "[::1]:5000/app", "c.example.net/app", "docker.io/team/app"];
+    for (const image of images) {
+      const p = pod({ containers: [image] });
+      const ref = parseImageReference(image);
+      const expected = many.filter((e) => e.registryKeys.some((key) => registryKeyMatchesImage(key, ref))).map(exportKey);
+      expect(exportsForPod(p, optedIn("team"), policy, many).map(exportKey), image).toEqual(expected);
+    }
+    expect(exportsForPod(pod({ containers: ["c.example.net/app"] }), optedIn("team"), policy, many)).toEqual([]);
+  });
+
   it("is empty for a skipped pod or a namespace that did not opt in", () => {
     expect(exportsForPod(pod({ containers: ["a.example.com/app"] }, { annotations: { "regcred.dev/skip": "true" } }), optedIn("team"), policy, exports)).toEqual([]);
     expect(exportsForPod(pod({ containers: ["a.example.com/app"] }), { name: "team", labels: {}, annotations: {} }, policy, exports)).toEqual([]);
+  });
+});
+
+describe("encodePatch's cache", () => {
+  it("gives each patch its own encoding, the same each time", () => {
+    const decode = (b64: string): unknown => JSON.parse(Buffer.from(b64, "base64").toString("utf8"));
+    const patches = Array.from({ length: 1100 }, (_, i) => [{ op: "add", path: "/spec/imagePullSecrets", value: [{ name: `regcred.ns.e${i}` }] }]);
+    // More patches than the cache holds, twice over: it empties itself and keeps answering right.
+    for (const round of [1, 2]) {
+      for (const patch of patches) expect(decode(encodePatch(patch)), `round ${round}`).toEqual(patch);
+    }
   });
 });
 

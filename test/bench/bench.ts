@@ -49,7 +49,7 @@ export interface Sizes {
 }
 
 export const FULL_SIZES: Sizes = {
-  connections: 32, warmupSeconds: 3, roundSeconds: 10, rounds: 3, admissionExports: 5,
+  connections: 32, warmupSeconds: 3, roundSeconds: 10, rounds: 5, admissionExports: 5,
   coldRequests: 2000, fanoutNamespaces: 1000,
   memory: { mode: "total", namespaces: 5000, exports: 200, copies: 5000 }, memorySampleSeconds: 10,
 };
@@ -71,6 +71,8 @@ export interface BenchOptions {
   workDir?: string;
   log?: (line: string) => void;
 }
+
+export interface Ratio { requestsPerSecond: number; p99: number; ofMedians: { requestsPerSecond: number; p99: number } }
 
 /** One round of the admission runs: each server loaded in turn with the same body. */
 export interface Round { bare: ServerRun; baseline: ServerRun; warm: ServerRun; answer: ServerRun }
@@ -122,9 +124,13 @@ export interface BenchReport {
     bare: Summary;
     answerBytes: number;
     /** warm ÷ baseline, of the medians over rounds. */
-    ratio: { requestsPerSecond: number; p99: number };
+    /**
+     * warm ÷ baseline: the median over rounds of each round's ratio (a round runs them back to
+     * back, so drift of the machine between rounds cancels), and the ratio of the medians.
+     */
+    ratio: Ratio;
     /** (a) and (b) again with the smallest pod: shows how much of the cost is the body. */
-    minimal: { bodyBytes: number; rounds: { baseline: ServerRun; warm: ServerRun }[]; baseline: Summary; warm: Summary; ratio: { requestsPerSecond: number; p99: number } };
+    minimal: { bodyBytes: number; rounds: { baseline: ServerRun; warm: ServerRun }[]; baseline: Summary; warm: Summary; ratio: Ratio };
     /** regcred's own counters over the warm runs: every answer carried a patch, no copy was written. */
     warmPatched: number;
     warmCopyWrites: number;
@@ -468,7 +474,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     });
     const baseSummary = summary(rounds.map((r) => r.baseline));
     const warmSummary = summary(rounds.map((r) => r.warm));
-    const ratio = { requestsPerSecond: round3(warmSummary.requestsPerSecond / baseSummary.requestsPerSecond), p99: round3(warmSummary.p99Ms / baseSummary.p99Ms) };
+    const ratioOf = (runs: { baseline: ServerRun; warm: ServerRun }[], base: Summary, warm: Summary): Ratio => ({
+      requestsPerSecond: round3(median(runs.map((x) => x.warm.requestsPerSecond / x.baseline.requestsPerSecond))),
+      p99: round3(median(runs.map((x) => x.warm.latencyMs.p99 / x.baseline.latencyMs.p99))),
+      ofMedians: { requestsPerSecond: round3(warm.requestsPerSecond / base.requestsPerSecond), p99: round3(warm.p99Ms / base.p99Ms) },
+    });
+    const ratio = ratioOf(rounds, baseSummary, warmSummary);
     const minimalBase = summary(minimalRounds.map((r) => r.baseline));
     const minimalWarm = summary(minimalRounds.map((r) => r.warm));
     // What regcred's RBAC lets it touch; anything else the API server counted came from another client.
@@ -505,7 +516,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         answer: summary(rounds.map((x) => x.answer)), bare: summary(rounds.map((x) => x.bare)), answerBytes: Buffer.byteLength(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: warmAnswer })),
         minimal: {
           bodyBytes: Buffer.byteLength(minimalBody), rounds: minimalRounds, baseline: minimalBase, warm: minimalWarm,
-          ratio: { requestsPerSecond: round3(minimalWarm.requestsPerSecond / minimalBase.requestsPerSecond), p99: round3(minimalWarm.p99Ms / minimalBase.p99Ms) },
+          ratio: ratioOf(minimalRounds, minimalBase, minimalWarm),
         },
         cold: { ...coldRun, serverCores: coldServerCores, cpu: coldCpu, copiesCreated: coldCopies, copyWriteResults, apiRequests: diff(coldBefore, coldAfter) },
       },
@@ -538,8 +549,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 function targets(r: BenchReport): BenchReport["targets"] {
   const mib = (n: number): string => `${n.toFixed(1)} MiB`;
   return [
-    { name: "warm-path throughput vs baseline", target: "≥ 0.75×", value: `${r.admission.ratio.requestsPerSecond.toFixed(2)}× (${Math.round(r.admission.warm.requestsPerSecond)} vs ${Math.round(r.admission.baseline.requestsPerSecond)} req/s)`, met: r.admission.ratio.requestsPerSecond >= 0.75 },
-    { name: "warm-path p99 vs baseline", target: "≤ 1.5×", value: `${r.admission.ratio.p99.toFixed(2)}× (${r.admission.warm.p99Ms.toFixed(2)} vs ${r.admission.baseline.p99Ms.toFixed(2)} ms)`, met: r.admission.ratio.p99 <= 1.5 },
+    { name: "warm-path throughput vs baseline", target: "≥ 0.75×", value: `${r.admission.ratio.requestsPerSecond.toFixed(3)}× (median of the rounds' ratios; ratio of the medians ${r.admission.ratio.ofMedians.requestsPerSecond.toFixed(3)}×, ${Math.round(r.admission.warm.requestsPerSecond)} vs ${Math.round(r.admission.baseline.requestsPerSecond)} req/s)`, met: r.admission.ratio.requestsPerSecond >= 0.75 },
+    { name: "warm-path p99 vs baseline", target: "≤ 1.5×", value: `${r.admission.ratio.p99.toFixed(3)}× (ratio of the medians ${r.admission.ratio.ofMedians.p99.toFixed(3)}×, ${r.admission.warm.p99Ms.toFixed(2)} vs ${r.admission.baseline.p99Ms.toFixed(2)} ms)`, met: r.admission.ratio.p99 <= 1.5 },
     { name: "warm-path throughput, absolute", target: "≥ 10,000 req/s", value: `${Math.round(r.admission.warm.requestsPerSecond)} req/s`, met: r.admission.warm.requestsPerSecond >= 10_000 },
     { name: "API requests per warm admission", target: "0", value: `${r.warmApiRequests.apiRequests} over ${r.warmApiRequests.admissions} admissions (besides ${r.warmApiRequests.watchRenewals} watch renewals and ${r.warmApiRequests.otherClients} by other clients)`, met: r.warmApiRequests.apiRequests === 0 },
     { name: `fan-out to ${r.fanout.namespaces} namespaces`, target: "< 30 s", value: `${r.fanout.createSeconds.toFixed(1)} s`, met: r.fanout.createSeconds < 30 },

@@ -211,7 +211,7 @@ function analysis(r: BenchReport): string[] {
     "baseline's; regcred's process is not busier otherwise (its idle CPU is about 1% of a core, its garbage collection under",
     "this load about the baseline's). The difference grows with every microsecond regcred spends, because a server that answers a",
     "little later gets fewer requests per wake-up of its event loop.",
-    `${met("warm-path throughput vs") && met("warm-path p99") ? "The throughput and p99 targets relative to the baseline are met in this run." : "A target relative to the baseline is missed in this run."}`
+    (met("warm-path throughput vs") && met("warm-path p99") ? "The throughput and p99 targets relative to the baseline are met in this run." : "A target relative to the baseline is missed in this run.")
       + ` Round by round the throughput ratio ranged from ${Math.min(...roundRatios).toFixed(2)} to ${Math.max(...roundRatios).toFixed(2)}: the machine drifts more than the`
       + " estimates differ, which is why the target is read from the median of the rounds' own ratios; the CPU per request above is the steadier figure.",
     `With the minimal pod the request itself is cheaper and the same fixed cost weighs more: ${int(minWarmUs)} against ${int(minBaseUs)} µs,`,

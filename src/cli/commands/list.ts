@@ -1,8 +1,12 @@
 /** `regcred list [-n NS | -A]`: registry secrets with their exports. */
+import { apiCliError, isForbidden } from "../apiError.js";
 import { EXIT, validateNamespaceName, type ParsedCommand } from "../args.js";
 import { printWarnings, type Command, type CommandContext } from "../command.js";
 import { listRegistrySecrets, type SecretRow } from "../operations.js";
 import { age, renderStructured, renderTable, type Column } from "../output.js";
+
+const FALLBACK_REFUSED = "regcred list -A reads namespace by namespace when it may not list cluster-wide, but the namespaces could not be listed either "
+  + "(that needs permission to list namespaces); list one namespace you can read with -n NAMESPACE";
 
 export const list: Command = {
   name: "list",
@@ -22,7 +26,12 @@ Examples:
     if (args.namespace !== undefined) validateNamespaceName("--namespace", args.namespace);
     const conn = ctx.connect();
     const namespace = ctx.namespace(conn);
-    const result = await listRegistrySecrets(conn.clients, args.allNamespaces ? { allNamespaces: true } : { namespace });
+    const result = await listRegistrySecrets(conn.clients, args.allNamespaces ? { allNamespaces: true } : { namespace }).catch((err: unknown) => {
+      // -A falls back to namespace by namespace on a cluster-wide 403; this one came back because
+      // the namespaces could not be listed: say so, or the refusal reads as if -A never falls back.
+      if (args.allNamespaces && isForbidden(err)) throw apiCliError(err, [], `\n${FALLBACK_REFUSED}`);
+      throw err;
+    });
     printWarnings(ctx.io, result.warnings);
     if (args.output !== "table") {
       ctx.io.out(renderStructured({ items: result.rows, warnings: result.warnings }, args.output));

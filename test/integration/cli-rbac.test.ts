@@ -6,27 +6,22 @@
  *
  * Namespace names are fresh per run: namespaces never finish deleting in this control plane.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ApiextensionsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { EXPORT_PLURAL, GROUP, VERSION } from "../../src/api/names.js";
 import { applyCrd } from "../../src/install/crd.js";
+import { runCli, type CliRun } from "../harness/cli.js";
 import { clientsFor, createNamespace, dockerConfigJson, eventually, sourceSecret, uniqueName, type Clients } from "../harness/fixtures.js";
 import { adminKubeConfig } from "../harness/regcred.js";
 import { serviceAccountKubeconfig } from "../harness/serviceAccount.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const USERNAME = "rbac-puller";
 const PASSWORD = "rbac-Pa55word-never-printed-5c2b";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let admin: KubeConfig;
 let c: Clients;
@@ -45,22 +40,8 @@ const registryA = `${secretA}.example.com`;
 const registryB = `${secretB}.example.com`;
 const clusterRole = uniqueName("regcred-rbac-test-list-namespaces");
 
-/** Runs `regcred ARGS --kubeconfig FILE` from the sources (node --import tsx), as a separate process. */
 function regcredCli(args: string[], kubeconfig: string): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--kubeconfig", kubeconfig], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: "/nonexistent", NO_COLOR: "1" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", reject);
-    child.on("close", (code) => { resolvePromise({ code: code ?? -1, stdout, stderr }); });
-    child.stdin.end();
-  });
+  return runCli(args, { kubeconfig });
 }
 
 function expectNoSecrets(run: Run): void {

@@ -14,14 +14,12 @@
  * The registry itself is only pinged (`GET /v2/`): the probe reads the token's `access` claim and
  * writes nothing, which the storage comparison at the end checks.
  */
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runCli, type CliRun } from "../harness/cli.js";
 import { clientsFor, createNamespace, uniqueName, type Clients } from "../harness/fixtures.js";
 import { adminKubeConfig } from "../harness/regcred.js";
 import { startRegistries, storageState, type Registries, type StorageState, type User } from "../harness/registries.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 
 let c: Clients;
 let kubeconfig: string;
@@ -31,11 +29,7 @@ let storageBefore: StorageState;
 /** Everything every run printed, to check for credentials at the end. */
 const printed: string[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 interface CheckJson {
   namespace: string;
@@ -47,25 +41,11 @@ interface CheckJson {
   message: string;
 }
 
-/** Runs `regcred ARGS --kubeconfig <admin>` from the sources (node --import tsx), as a separate process, as cli.test.ts does. */
-function regcredCli(args: string[], options: { stdin?: string } = {}): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--kubeconfig", kubeconfig], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: "/nonexistent", NO_COLOR: "1" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      printed.push(stdout, stderr);
-      resolvePromise({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? "");
-  });
+/** Runs `regcred ARGS` with the admin kubeconfig, keeping what it printed. */
+async function regcredCli(args: string[], options: { stdin?: string } = {}): Promise<Run> {
+  const run = await runCli(args, { kubeconfig, ...options });
+  printed.push(run.stdout, run.stderr);
+  return run;
 }
 
 /** `regcred create` of a secret for the token registry with `user`'s username and `password`. */

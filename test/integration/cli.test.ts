@@ -6,22 +6,21 @@
  * `check` is pointed only at registries on 127.0.0.1 (a tiny HTTP server that answers like a
  * basic-auth registry), allowed plain HTTP: no test traffic leaves this machine.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ANNOTATION_INJECTED, EXPORT_PLURAL, GROUP, VERSION } from "../../src/api/names.js";
 import { isReady, type PullSecretExport } from "../../src/api/types.js";
 import { copyName } from "../../src/copies/naming.js";
+import { runCli, type CliRun } from "../harness/cli.js";
 import { clientsFor, createNamespace, eventually, getExport, pod, readSecret, uniqueName, type Clients } from "../harness/fixtures.js";
 import { adminKubeConfig, startTestRegcred, unregisterWebhooks, type TestRegcred } from "../harness/regcred.js";
 import { serviceAccountKubeconfig } from "../harness/serviceAccount.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const SOURCE_NS = "registry-creds";
 const USERNAME = "puller";
 const PASSWORD = "cli-Pa55word-never-printed-7d1e";
@@ -33,33 +32,14 @@ let kubeconfig: string;
 /** Everything every run printed, to check for credentials at the end. */
 const printed: string[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-/** Runs `regcred ARGS` from the sources (node --import tsx), as a separate process. */
-function regcredCli(args: string[], options: { stdin?: string; kubeconfig?: string | null } = {}): Promise<Run> {
+/** Runs `regcred ARGS` with the test's kubeconfig (or another, or none with null), keeping what it printed. */
+async function regcredCli(args: string[], options: { stdin?: string; kubeconfig?: string | null } = {}): Promise<Run> {
   const kc = options.kubeconfig === undefined ? kubeconfig : options.kubeconfig;
-  const argv = [...args, ...(kc === null ? [] : ["--kubeconfig", kc])];
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...argv], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: "/nonexistent", NO_COLOR: "1" },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      printed.push(stdout, stderr);
-      resolvePromise({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? "");
-  });
+  const run = await runCli(args, { ...(kc === null ? {} : { kubeconfig: kc }), ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+  printed.push(run.stdout, run.stderr);
+  return run;
 }
 
 async function optedInNamespace(): Promise<string> {
